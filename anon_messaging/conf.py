@@ -1,0 +1,37 @@
+"""The app's settings, read from ``settings.ANON_MESSAGING`` over these defaults.
+
+Per-site wording and response times live in the ``ReportingSettings`` Wagtail
+setting instead; this module holds what a developer or operator decides.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Template every reporter page extends; a site may point it at its own base.
+    "BASE_TEMPLATE": "anon_messaging/base.html",
+    # argon2id cost for code hashes. RFC 9106 low-memory profile by default;
+    # raising it later is safe: old hashes are upgraded at their next log-in.
+    "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+    # Reporter sessions end after this much inactivity (and when the browser closes).
+    "SESSION_IDLE_SECONDS": 30 * 60,
+    "MESSAGE_MAX_LENGTH": 5000,
+    "ANSWER_MAX_LENGTH": 10000,
+    # Fernet keys (urlsafe base64, 32 bytes), newest first. Empty: derived from
+    # SECRET_KEY, which is fine for a demo and warned about by the system checks.
+    "ENCRYPTION_KEYS": [],
+    # Where to read the client address for throttling behind a proxy.
+    "CLIENT_IP_HEADER": None,
+    "THROTTLE": {},
+    # Sender of adviser alert emails; the subject is fixed so timing and content leak nothing.
+    "FROM_EMAIL": None,
+    # django-q2 schedule for the overdue-response scan, in minutes.
+    "REMINDER_SCAN_MINUTES": 15,
+}
+
+
+def get_setting(name):
+    configured = getattr(settings, "ANON_MESSAGING", {})
+    value = configured.get(name, DEFAULTS[name])
+    if isinstance(DEFAULTS[name], dict) and isinstance(value, dict):
+        return {**DEFAULTS[name], **value}
+    return value

@@ -1,0 +1,198 @@
+"""Forms reporters fill in. Errors are specific; what was typed is kept."""
+
+import re
+import secrets
+
+from django import forms
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from wagtail.contrib.forms.forms import BaseForm
+
+from .conf import get_setting
+from .models import ContactDetails
+
+# Names of the fields this app adds to an editor's form; editor fields use other names.
+RESERVED_FIELD_NAMES = {
+    "submission_token",
+    "messaging_opt_in",
+    "reporter_name",
+    "reporter_email",
+    "reporter_phone",
+    "preferred_contact",
+}
+
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,30}$")
+
+
+def new_submission_token():
+    return secrets.token_urlsafe(24)
+
+
+def too_long_message(limit, length):
+    return ngettext(
+        "This is %(length)d characters long; the limit is %(limit)d character. "
+        "Please shorten it; your text is kept below.",
+        "This is %(length)d characters long; the limit is %(limit)d characters. "
+        "Please shorten it; your text is kept below.",
+        limit,
+    ) % {"length": length, "limit": limit}
+
+
+class LengthLimitedCharField(forms.CharField):
+    """A CharField whose length error says how long the text is and what to do."""
+
+    def __init__(self, *args, limit, **kwargs):
+        self.limit = limit
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value and len(value) > self.limit:
+            raise forms.ValidationError(too_long_message(self.limit, len(value)), code="max_length")
+        return value
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        # No maxlength attribute: the browser would cut pasted text off silently.
+        attrs.pop("maxlength", None)
+        return attrs
+
+
+class ReportForm(BaseForm):
+    """Base for the form built from an editor's questions; the page adds route fields."""
+
+    submission_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_submission_token(self):
+        token = self.cleaned_data.get("submission_token") or ""
+        # A missing or mangled token still gets the report through, just without
+        # duplicate protection for this one submission.
+        return token if _TOKEN_RE.match(token) else new_submission_token()
+
+    def clean(self):
+        cleaned = super().clean()
+        limit = get_setting("ANSWER_MAX_LENGTH")
+        for name, value in list(cleaned.items()):
+            if name in RESERVED_FIELD_NAMES:
+                continue
+            if isinstance(value, str) and len(value) > limit:
+                self.add_error(name, too_long_message(limit, len(value)))
+        return cleaned
+
+
+def anonymous_route_fields(question, help_text):
+    return {
+        "messaging_opt_in": forms.TypedChoiceField(
+            label=question,
+            help_text=help_text,
+            choices=[("yes", _("Yes, give me a code for anonymous messaging")), ("no", _("No"))],
+            coerce=lambda value: value == "yes",
+            widget=forms.RadioSelect,
+            required=True,
+            error_messages={
+                "required": _("Choose whether you would like to use anonymous messaging.")
+            },
+        )
+    }
+
+
+def contact_route_fields():
+    return {
+        "reporter_name": forms.CharField(
+            label=_("Your name"),
+            max_length=200,
+            error_messages={"required": _("Enter your name.")},
+            widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        ),
+        "reporter_email": forms.CharField(
+            label=_("Email address"),
+            required=False,
+            max_length=254,
+            help_text=_("Give an email address, a phone number or both."),
+            widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        ),
+        "reporter_phone": forms.CharField(
+            label=_("Phone number"),
+            required=False,
+            max_length=40,
+            widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        ),
+        "preferred_contact": forms.ChoiceField(
+            label=_("How would you prefer us to contact you?"),
+            choices=ContactDetails.Method.choices,
+            widget=forms.RadioSelect,
+            error_messages={"required": _("Choose how you would prefer us to contact you.")},
+        ),
+    }
+
+
+class ContactRouteMixin:
+    def clean(self):
+        cleaned = super().clean()
+        email = (cleaned.get("reporter_email") or "").strip()
+        phone = (cleaned.get("reporter_phone") or "").strip()
+        if email:
+            try:
+                validate_email(email)
+            except forms.ValidationError:
+                self.add_error(
+                    "reporter_email",
+                    _("Enter an email address in the correct format, like name@example.com."),
+                )
+        if phone and not _PHONE_RE.match(phone):
+            self.add_error(
+                "reporter_phone",
+                _("Enter a phone number using digits, spaces and an optional + at the start."),
+            )
+        if not email and not phone and "reporter_email" not in self.errors:
+            self.add_error("reporter_email", _("Give an email address or a phone number."))
+        method = cleaned.get("preferred_contact")
+        if (
+            method == ContactDetails.Method.EMAIL
+            and not email
+            and "reporter_email" not in self.errors
+        ):
+            self.add_error("reporter_email", _("Give an email address, as you prefer email."))
+        if (
+            method == ContactDetails.Method.PHONE
+            and not phone
+            and "reporter_phone" not in self.errors
+        ):
+            self.add_error("reporter_phone", _("Give a phone number, as you prefer a phone call."))
+        cleaned["reporter_email"], cleaned["reporter_phone"] = email, phone
+        return cleaned
+
+
+class CodeLoginForm(forms.Form):
+    code = forms.CharField(
+        label=_("Your 16-character code"),
+        max_length=64,
+        strip=True,
+        error_messages={"required": _("Enter your 16-character code.")},
+        # A password field lets password managers store and fill the code (WCAG 3.3.8);
+        # paste is never blocked and the value is never sent back in the page.
+        widget=forms.PasswordInput(
+            attrs={
+                "autocomplete": "current-password",
+                "spellcheck": "false",
+                "autocapitalize": "characters",
+            }
+        ),
+    )
+
+
+class MessageForm(forms.Form):
+    body = LengthLimitedCharField(
+        label=_("Your message"),
+        limit=1,
+        error_messages={"required": _("Write a message before sending.")},
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = get_setting("MESSAGE_MAX_LENGTH")
+        self.fields["body"].limit = limit
+        self.fields["body"].help_text = _("Up to %(limit)d characters.") % {"limit": limit}

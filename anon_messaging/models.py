@@ -1,0 +1,410 @@
+"""Cases, messages and per-site reporting settings.
+
+Report text, contact details, messages and notes are stored encrypted
+(``fields.py``). Codes are stored only as a selector index and an argon2id
+hash (``codes.py``). No model here has a field for an IP address, user agent
+or referrer, and none may gain one.
+"""
+
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.models import Orderable
+
+from .codes import ALPHABET
+from .fields import EncryptedJSONField, EncryptedTextField
+
+REFERENCE_PREFIX = "R-"
+REFERENCE_LENGTH = 6
+
+
+def generate_reference():
+    # Random, short and not derived from the code, so it can be spoken and shown freely.
+    return REFERENCE_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+class CaseOutcome(models.Model):
+    """An outcome recorded when a case is closed; the list is edited by administrators."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("offered when closing"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("case outcome")
+        verbose_name_plural = _("case outcomes")
+
+    def __str__(self):
+        return self.name
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The cases an admin user may see: assigned to them or their teams, or all."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser or user.has_perm("anon_messaging.view_all_cases"):
+            return self
+        if not user.has_perm("anon_messaging.view_case"):
+            return self.none()
+        return self.filter(Q(assigned_to=user) | Q(assigned_team__in=user.groups.all()))
+
+
+class Case(models.Model):
+    class Route(models.TextChoices):
+        ANONYMOUS = "anonymous", _("Anonymous")
+        CONTACT = "contact", _("With contact details")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        WAITING = "waiting", _("Waiting for the reporter")
+        CLOSED = "closed", _("Closed")
+
+    reference = models.CharField(
+        _("reference"), max_length=16, unique=True, default=generate_reference, editable=False
+    )
+    route = models.CharField(_("route"), max_length=16, choices=Route.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
+    )
+    site = models.ForeignKey(
+        "wagtailcore.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    form_page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Snapshot taken at submission: editing or deleting the form later changes nothing here.
+    form_title = models.CharField(_("form"), max_length=255, blank=True)
+    answers = EncryptedJSONField(_("answers"), default=list)
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+
+    # Messaging: only the selector index and an argon2id hash of the code.
+    messaging_enabled = models.BooleanField(_("anonymous messaging"), default=False)
+    selector_digest = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    code_hash = models.CharField(max_length=255, null=True, editable=False)
+    # The form renders a fresh token; a resubmitted form finds its case and shows no code.
+    submission_token = models.CharField(max_length=64, unique=True, null=True, editable=False)
+
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned adviser"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_report_cases",
+    )
+    assigned_team = models.ForeignKey(
+        "auth.Group",
+        verbose_name=_("assigned team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_report_cases",
+    )
+    outcomes = models.ManyToManyField(CaseOutcome, verbose_name=_("outcomes"), blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    # Denormalised conversation state, kept by Case.record_message, so lists and
+    # the reminder scan are single indexed queries.
+    last_reporter_message_at = models.DateTimeField(
+        _("last reporter message"), null=True, blank=True
+    )
+    last_adviser_message_at = models.DateTimeField(_("last adviser reply"), null=True, blank=True)
+    awaiting_reply = models.BooleanField(_("awaiting reply"), default=True)
+    awaiting_since = models.DateTimeField(null=True, blank=True)
+    response_due_at = models.DateTimeField(_("response due"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    escalation_sent_at = models.DateTimeField(_("escalation sent"), null=True, blank=True)
+    adviser_alert_pending = models.BooleanField(default=False)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_all_cases", _("Can see every case, assigned or not")),
+            ("view_contact_details", _("Can see a reporter's contact details")),
+        ]
+        indexes = [
+            models.Index(fields=["awaiting_reply", "awaiting_since"], name="am_case_awaiting"),
+            models.Index(fields=["status", "response_due_at"], name="am_case_due"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def is_closed(self):
+        return self.status == self.Status.CLOSED
+
+    def record_message(self, sender, when):
+        """Update the conversation state after a message; the caller saves."""
+        if sender == Message.Sender.REPORTER:
+            self.last_reporter_message_at = when
+            if not self.awaiting_reply:
+                # A new episode of waiting: reminders start afresh.
+                self.awaiting_reply = True
+                self.awaiting_since = when
+                self.reminder_sent_at = None
+                self.escalation_sent_at = None
+            self.adviser_alert_pending = True
+        else:
+            self.last_adviser_message_at = when
+            self.awaiting_reply = False
+            self.awaiting_since = None
+            self.response_due_at = None
+            if self.acknowledged_at is None:
+                self.acknowledged_at = when
+
+
+class ContactDetails(models.Model):
+    """How to reach a reporter who chose the route with contact details. Kept apart."""
+
+    class Method(models.TextChoices):
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="contact_details")
+    name = EncryptedTextField(_("name"))
+    email = EncryptedTextField(_("email"), blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True)
+    preferred_method = models.CharField(
+        _("preferred contact method"), max_length=16, choices=Method.choices
+    )
+
+    class Meta:
+        verbose_name = _("contact details")
+        verbose_name_plural = _("contact details")
+
+    def __str__(self):
+        return str(_("Contact details for %(reference)s") % {"reference": self.case.reference})
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        REPORTER = "reporter", _("Reporter")
+        ADVISER = "adviser", _("Adviser")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    sender = models.CharField(_("from"), max_length=16, choices=Sender.choices)
+    # The adviser's account, for the audit trail; reporters only see the site's display name.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = EncryptedTextField(_("message"))
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    read_by_adviser_at = models.DateTimeField(null=True, blank=True)
+    read_by_reporter_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["case", "created_at"], name="am_message_case")]
+
+    def __str__(self):
+        return str(_("Message %(pk)s on %(case)s") % {"pk": self.pk, "case": self.case_id})
+
+
+class InternalNote(models.Model):
+    """Advisers' notes on a case. Never shown to the reporter."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = EncryptedTextField(_("note"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return str(_("Note %(pk)s on %(case)s") % {"pk": self.pk, "case": self.case_id})
+
+
+def validate_time_zone(value):
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone."), params={"value": value}
+        ) from exc
+
+
+def validate_weekdays(value):
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts or any(part not in "0123456" or len(part) != 1 for part in parts):
+        raise ValidationError(
+            _(
+                "List working weekdays as numbers from 0 (Monday) to 6 (Sunday), "
+                "separated by commas."
+            )
+        )
+
+
+def default_time_zone():
+    return settings.TIME_ZONE or "UTC"
+
+
+@register_setting(icon="help")
+class ReportingSettings(ClusterableModel, BaseSiteSetting):
+    """What each site promises reporters and how its advisers are reached."""
+
+    adviser_display_name = models.CharField(
+        _("adviser display name"),
+        max_length=100,
+        default=_("Case adviser"),
+        help_text=_("Shown to reporters beside every adviser message, instead of a person's name."),
+    )
+    sla_text = models.CharField(
+        _("response time, as worded for reporters"),
+        max_length=100,
+        default=_("3 working days"),
+        help_text=_("Replaces {sla} wherever editors write it, for example “3 working days”."),
+    )
+    response_working_days = models.PositiveSmallIntegerField(
+        _("response time in working days"),
+        default=3,
+        help_text=_("Used to work out when a reply is due and when to remind advisers."),
+    )
+    working_weekdays = models.CharField(
+        _("working weekdays"),
+        max_length=20,
+        default="0,1,2,3,4",
+        validators=[validate_weekdays],
+        help_text=_("0 is Monday and 6 is Sunday, for example “0,1,2,3,4” for Monday to Friday."),
+    )
+    working_hours_start = models.TimeField(_("working hours start"), null=True, blank=True)
+    working_hours_end = models.TimeField(_("working hours end"), null=True, blank=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
+    escalation_after_working_days = models.PositiveSmallIntegerField(
+        _("escalate after further working days"),
+        default=2,
+        help_text=_(
+            "Managers are told when a reply is still overdue this long after the reminder."
+        ),
+    )
+    statutory_deadlines = models.BooleanField(
+        _("show statutory deadlines"),
+        default=False,
+        help_text=_(
+            "Acknowledge within 7 days and give feedback within 3 months "
+            "(EU Directive 2019/1937, article 9)."
+        ),
+    )
+    team_email = models.EmailField(
+        _("team email address"),
+        blank=True,
+        help_text=_("Alerted about unassigned cases. Emails never contain report content."),
+    )
+    manager_emails = models.TextField(
+        _("manager email addresses"),
+        blank=True,
+        help_text=_("One per line. Told when an overdue case is escalated."),
+    )
+    quick_exit_url = models.URLField(
+        _("quick exit address"),
+        default="https://www.bbc.co.uk/weather",
+        help_text=_("A neutral site the “Exit this page” button leads to."),
+    )
+    retention_days = models.PositiveIntegerField(
+        _("keep closed cases for (days)"),
+        default=365,
+        help_text=_("Closed cases are deleted this many days after closing."),
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("adviser_display_name"), FieldPanel("sla_text")],
+            heading=_("Wording"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("response_working_days"),
+                FieldPanel("working_weekdays"),
+                FieldPanel("working_hours_start"),
+                FieldPanel("working_hours_end"),
+                FieldPanel("time_zone"),
+                FieldPanel("escalation_after_working_days"),
+                FieldPanel("statutory_deadlines"),
+            ],
+            heading=_("Response times"),
+        ),
+        InlinePanel("closures", heading=_("Closure days"), label=_("Closure")),
+        MultiFieldPanel(
+            [FieldPanel("team_email"), FieldPanel("manager_emails")],
+            heading=_("Alerts"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("quick_exit_url"), FieldPanel("retention_days")],
+            heading=_("Safety and retention"),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("reporting settings")
+
+    def clean(self):
+        super().clean()
+        if bool(self.working_hours_start) != bool(self.working_hours_end):
+            raise ValidationError(
+                _("Give both the start and the end of working hours, or neither.")
+            )
+        if self.working_hours_start and self.working_hours_start >= self.working_hours_end:
+            raise ValidationError(
+                {"working_hours_end": _("Working hours must end after they start.")}
+            )
+
+    @property
+    def weekday_numbers(self):
+        return tuple(int(part) for part in self.working_weekdays.split(",") if part.strip())
+
+    @property
+    def manager_email_list(self):
+        return [line.strip() for line in self.manager_emails.splitlines() if line.strip()]
+
+
+class ClosurePeriod(Orderable):
+    """Days the service is closed (bank holidays, a winter closure); response clocks stop."""
+
+    settings = ParentalKey(ReportingSettings, on_delete=models.CASCADE, related_name="closures")
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(
+        _("last day"), help_text=_("The same as the first day for one day.")
+    )
+    label = models.CharField(_("label"), max_length=100, blank=True)
+
+    panels = [FieldPanel("first_day"), FieldPanel("last_day"), FieldPanel("label")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+
+    def clean(self):
+        super().clean()
+        if self.first_day and self.last_day and self.last_day < self.first_day:
+            raise ValidationError({"last_day": _("The last day cannot be before the first day.")})
+
+
+# Page models live in pages.py; importing it here registers them with this app.
+from . import pages  # noqa: E402, F401

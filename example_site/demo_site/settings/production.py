@@ -1,0 +1,21 @@
+"""A starting point for a real deployment. Every secret comes from the environment."""
+
+import os
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+ALLOWED_HOSTS = [host for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if host]
+
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_SSL_REDIRECT = True
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+
+ANON_MESSAGING = {
+    # Comma-separated Fernet keys, newest first (Fernet.generate_key()).
+    "ENCRYPTION_KEYS": [k for k in os.environ.get("ANON_MESSAGING_KEYS", "").split(",") if k],
+}

@@ -1,0 +1,305 @@
+"""Build the demo site: pages, wording, settings and demo-only users. Safe to run again."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from wagtail.models import Page, Site
+
+from anon_messaging.models import ReportingSettings
+from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
+from home.models import HomePage
+
+DEMO_PASSWORD = "changeme"  # noqa: S105 - demo only, printed in the README
+
+BEHAVIOUR_CHOICES = "\n".join(
+    [
+        # Alphabetical so that no kind of behaviour is suggested first; the catch-alls last.
+        "Assault",
+        "Bullying",
+        "Discrimination",
+        "Domestic or relationship abuse",
+        "Freedom of speech",
+        "Harassment or stalking",
+        "Harassment related to a protected characteristic",
+        "Hate",
+        "Sexual misconduct",
+        "Wellbeing concern",
+        "Not sure",
+        "Other",
+    ]
+)
+
+QUESTIONS = [
+    {
+        "label": "What happened?",
+        "field_type": "multiline",
+        "required": True,
+        "help_text": "In your own words, as much or as little as you want to share. "
+        "Details such as names, dates and places may identify you.",
+    },
+    {
+        "label": "What kind of behaviour was it?",
+        "field_type": "checkboxes",
+        "required": True,
+        "choices": BEHAVIOUR_CHOICES,
+        "help_text": "Choose all that apply.",
+    },
+    {
+        "label": "When did it happen?",
+        "field_type": "singleline",
+        "required": False,
+        "help_text": "A date, a rough time such as “last term”, or “it is still happening”.",
+    },
+    {
+        "label": "Where did it happen?",
+        "field_type": "singleline",
+        "required": False,
+        "help_text": "For example a building, a part of campus or online.",
+    },
+    {
+        "label": "Has this happened before?",
+        "field_type": "radio",
+        "required": False,
+        "choices": "Yes\nNo\nNot sure",
+    },
+]
+
+HOME_BODY = """
+<p>If something has happened to you, or you saw something happen to someone else, you can
+tell us here. Nobody needs your permission, and you decide how much to share.</p>
+<h2>Two ways to tell us what happened</h2>
+<ul>
+<li><a href="/report/anonymous/">Report anonymously</a>: we will not ask who you are. You can
+choose to get a code so that you can read your report again and talk to a case adviser, still
+without telling us who you are.</li>
+<li><a href="/report/with-contact-details/">Report with your contact details</a>: a case adviser
+will get in touch to talk about support and what happens next.</li>
+</ul>
+<h2>Already have a code?</h2>
+<p><a href="/messaging/">Log in to anonymous messaging</a> to read your report and your
+messages.</p>
+<p><a href="/support/anonymous-messaging/">How anonymous messaging works</a></p>
+<p><strong>This is not an emergency service.</strong> If you or someone else is in danger now,
+call 999 (or 112).</p>
+"""
+
+SUPPORT_BODY = [
+    (
+        "What is anonymous messaging?",
+        "<p>When you report anonymously you can choose to keep the conversation going. You "
+        "talk to a case adviser in writing, and they never learn who you are unless you "
+        "decide to tell them.</p>",
+    ),
+    (
+        "How do I start?",
+        "<p>Near the end of the anonymous report form we ask whether you would like to use "
+        "anonymous messaging. Answer yes, and when you send your report you will see a "
+        "16-character code. Select <b>Log in</b> beside it to go straight to your "
+        "messages.</p>",
+    ),
+    (
+        "Why can't you send me my code again?",
+        "<p>We do not keep your code, only a scrambled version of it that cannot be turned "
+        "back into the code. That is what keeps your messages private, and it means nobody, "
+        "not even our staff, can look it up. Copy it, write it down, or save it in a password "
+        "manager. If you lose it, you can make a new report and get a new code.</p>",
+    ),
+    (
+        "How do I come back later?",
+        '<p>Go to the <a href="/messaging/">messaging page</a> and enter your code. You can '
+        "paste it, and capitals, spaces and dashes do not matter. When you finish, select "
+        "<b>Log out</b>; you are also logged out when you close the browser or leave the page "
+        "unused for a while.</p>",
+    ),
+    (
+        "What can I talk about?",
+        "<p>You can ask what happens next, ask about support that could help you, or add to "
+        "what you told us. An adviser may ask you questions too; you never have to answer "
+        "them.</p>",
+    ),
+    (
+        "Will you ask for personal information?",
+        "<p>No. The anonymous route asks nothing that identifies you, and we do not record "
+        "your internet address or device. Remember that the details of what happened can "
+        "sometimes identify you, so share only what you are comfortable with.</p>",
+    ),
+    (
+        "How soon will someone reply?",
+        "<p>We aim to respond within {sla}, Monday to Friday, except when the office is "
+        "closed. This is not an instant or emergency service: if you or someone else is in "
+        "danger, call 999 (or 112).</p>",
+    ),
+    (
+        "Can we talk by email or phone instead?",
+        '<p>Yes: use the <a href="/report/with-contact-details/">report with contact '
+        "details</a>, and tell us how you would like us to get in touch.</p>",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo pages, settings and demo-only users (admin, adviser, editor)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        home = self.home_page()
+        report = self.child(
+            home,
+            SupportPage,
+            "report",
+            "Tell us what happened",
+            intro=("<p>Choose how you would like to tell us. Both routes reach the same team.</p>"),
+        )
+        messaging = self.child(
+            home,
+            MessagingPage,
+            "messaging",
+            "Anonymous messaging",
+            intro=(
+                "<p>Read your report and talk to a case adviser without telling us who you are.</p>"
+            ),
+            login_help=(
+                "<p>Enter the 16-character code you were given when you sent your report. You can "
+                "paste it. We cannot recover a lost code: if you have lost yours, you can "
+                '<a href="/report/anonymous/">make a new report</a>.</p>'
+            ),
+            conversation_help=(
+                "<p>We aim to respond within {sla}. This is not an emergency service.</p>"
+            ),
+            logout_text=(
+                "<p>You have logged out. To read your messages again, log in with your code.</p>"
+            ),
+        )
+        self.report_form(report, "anonymous", "Report anonymously", "anonymous", messaging)
+        self.report_form(
+            report, "with-contact-details", "Report with contact details", "contact", messaging
+        )
+        support = self.child(
+            home,
+            SupportPage,
+            "support",
+            "Support",
+            intro=("<p>Information about reporting and the support available.</p>"),
+        )
+        faq = self.child(
+            support,
+            SupportPage,
+            "anonymous-messaging",
+            "How anonymous messaging works",
+            intro="<p>Anonymous messaging lets you talk to a case adviser about "
+            "your report while staying anonymous.</p>",
+        )
+        if not faq.body:
+            faq.body = [("question", {"question": q, "answer": a}) for q, a in SUPPORT_BODY]
+            faq.save_revision().publish()
+
+        site = Site.objects.get(root_page=home)
+        site_settings = ReportingSettings.for_site(site)
+        site_settings.sla_text = "3 working days"
+        site_settings.save()
+        self.users()
+        self.stdout.write(self.style.SUCCESS("Demo site ready at http://127.0.0.1:8000/"))
+
+    def home_page(self):
+        site = Site.objects.filter(is_default_site=True).first()
+        existing = HomePage.objects.first()
+        if existing:
+            return existing
+        root = Page.get_first_root_node()
+        home = HomePage(title="Report and Support", slug="report-and-support", body=HOME_BODY)
+        root.add_child(instance=home)
+        home.save_revision().publish()
+        if site is None:
+            Site.objects.create(
+                hostname="localhost",
+                port=80,
+                root_page=home,
+                is_default_site=True,
+                site_name="Report and Support (demo)",
+            )
+        else:
+            old_root = site.root_page
+            site.root_page = home
+            site.site_name = "Report and Support (demo)"
+            site.save()
+            if old_root.specific_class is Page and old_root.depth == 2:
+                old_root.delete()  # Wagtail's "Welcome" placeholder
+        return home
+
+    def child(self, parent, page_class, slug, title, **fields):
+        existing = parent.get_children().filter(slug=slug).first()
+        if existing:
+            return existing.specific
+        page = page_class(title=title, slug=slug, **fields)
+        parent.add_child(instance=page)
+        page.save_revision().publish()
+        return page
+
+    def report_form(self, parent, slug, title, route, messaging):
+        existing = parent.get_children().filter(slug=slug).first()
+        if existing:
+            return existing.specific
+        anonymous = route == "anonymous"
+        page = ReportFormPage(
+            title=title,
+            slug=slug,
+            reporting_route=route,
+            messaging_page=messaging,
+            intro=(
+                "<p>We will not ask for your name or anything else that identifies you. Only "
+                "share what you are comfortable with.</p><p>This is not an emergency service: "
+                "if you are in danger now, call 999 (or 112).</p>"
+                if anonymous
+                else "<p>Tell us what happened and how to reach you. A case adviser will "
+                "contact you to talk about support and what happens next, usually within "
+                "{sla}.</p><p>This is not an emergency service: if you are in danger now, "
+                "call 999 (or 112).</p>"
+            ),
+            contact_intro="<p>Only the advisers handling your report can see these.</p>",
+            thank_you_text=(
+                "<p>Thank you for telling us. A case adviser will read your report.</p>"
+                if anonymous
+                else "<p>Thank you for telling us. A case adviser will contact you within "
+                "{sla}, the way you asked.</p>"
+            ),
+            code_text=(
+                "<p>Keep the code somewhere only you can reach, such as a password manager. "
+                "Anyone with the code can read your report.</p>"
+            ),
+        )
+        page.form_fields = [ReportFormField(sort_order=i, **q) for i, q in enumerate(QUESTIONS)]
+        parent.add_child(instance=page)
+        page.save_revision().publish()
+        return page
+
+    def users(self):
+        user_model = get_user_model()
+        advisers, _ = Group.objects.get_or_create(name="Case advisers")
+        if not advisers.permissions.exists():
+            advisers.permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="anon_messaging",
+                    codename__in=["view_case", "change_case", "access_admin"],
+                )
+            )
+            advisers.permissions.add(Permission.objects.get(codename="access_admin"))
+        editors = Group.objects.filter(name="Editors").first()
+        specs = [
+            ("admin", {"is_superuser": True, "is_staff": True}, None),
+            ("adviser", {}, advisers),
+            ("editor", {}, editors),
+        ]
+        for username, flags, group in specs:
+            user, created = user_model.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.org", **flags}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            if group is not None:
+                user.groups.add(group)
+        self.stdout.write(
+            "Demo-only users admin, adviser and editor, password “changeme”. "
+            "Never create these on a real site."
+        )

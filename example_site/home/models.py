@@ -1,0 +1,17 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+
+
+class HomePage(Page):
+    """The institution's landing page for reporting; the demo links everything from here."""
+
+    body = RichTextField(_("body"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("body")]
+
+    def get_context(self, request, *args, **kwargs):
+        from anon_messaging.pages import base_template_context
+
+        return base_template_context(super().get_context(request, *args, **kwargs))

@@ -1,0 +1,33 @@
+"""Test settings: the example site with the cheapest argon2 profile and synchronous tasks."""
+
+import os
+
+from argon2 import profiles
+from demo_site.settings.base import *  # noqa: F403
+from demo_site.settings.base import DATABASES, Q_CLUSTER
+
+SECRET_KEY = "tests-only-secret-key-7d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+ANON_MESSAGING = {
+    "ARGON2": {
+        "time_cost": profiles.CHEAPEST.time_cost,
+        "memory_cost": profiles.CHEAPEST.memory_cost,
+        "parallelism": profiles.CHEAPEST.parallelism,
+    },
+}
+
+# Tasks run inline so tests see their effects; the broker paths have their own tests.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Several runs may share one PostgreSQL server; each can name its own test database.
+if os.environ.get("TEST_DATABASE_NAME"):
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ["TEST_DATABASE_NAME"]
