@@ -1,0 +1,345 @@
+"""Throttling of failed log-ins: limits hold, reporters get back in, no address in the cache.
+
+Time is simulated by replacing ``throttle._now``; nothing here sleeps.
+"""
+
+import math
+import pickle
+
+import pytest
+from django.core.cache import caches
+
+from anon_messaging import throttle
+
+CACHE_ALIAS = "throttle-tests"
+START = 1_700_000_000.0
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def cache(settings):
+    # A dedicated LocMemCache, big enough that culling never hides a counter from the tests.
+    settings.CACHES = {
+        **settings.CACHES,
+        CACHE_ALIAS: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "anon-messaging-throttle-tests",
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        },
+    }
+    settings.ANON_MESSAGING = {
+        **getattr(settings, "ANON_MESSAGING", {}),
+        "THROTTLE": {"cache_alias": CACHE_ALIAS},
+    }
+    backend = caches[CACHE_ALIAS]
+    backend.clear()
+    yield backend
+    backend.clear()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock(START)
+    monkeypatch.setattr(throttle, "_now", fake)
+    return fake
+
+
+@pytest.fixture
+def request_from(rf):
+    def build(address, **meta):
+        return rf.post("/report/login/", REMOTE_ADDR=address, **meta)
+
+    return build
+
+
+def fail_until_refused(request, clock, failures):
+    """Record `failures` failures, waiting out each slow-down as an obedient client would."""
+    for _ in range(failures):
+        decision = throttle.check_login(request)
+        if not decision.allowed:
+            clock.advance(decision.retry_after)
+            assert throttle.check_login(request).allowed
+        throttle.record_failure(request)
+
+
+def test_five_free_failures_then_exponential_slowdown(clock, request_from):
+    request = request_from("192.0.2.10")
+    for _ in range(5):
+        assert throttle.check_login(request) == throttle.ThrottleDecision(True, 0)
+        throttle.record_failure(request)
+
+    # 2 ** (failures beyond the free five), capped at 60 s, until the 20th failure.
+    expected_waits = [1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60, 60, 60, 60]
+    for wait in expected_waits:
+        assert throttle.check_login(request) == throttle.ThrottleDecision(False, wait)
+        clock.advance(wait - 0.5)
+        assert throttle.check_login(request) == throttle.ThrottleDecision(False, 1)
+        clock.advance(0.5)
+        assert throttle.check_login(request).allowed
+        throttle.record_failure(request)
+
+    # The 20th failure locks the client out.
+    assert throttle.check_login(request) == throttle.ThrottleDecision(False, 900)
+
+
+def test_check_login_does_not_count(clock, request_from):
+    request = request_from("192.0.2.11")
+    for _ in range(100):
+        assert throttle.check_login(request).allowed
+
+
+def test_lockout_ends_after_lockout_seconds(clock, request_from):
+    request = request_from("192.0.2.12")
+    fail_until_refused(request, clock, 20)
+    assert throttle.check_login(request) == throttle.ThrottleDecision(False, 900)
+
+    clock.advance(899)
+    assert throttle.check_login(request) == throttle.ThrottleDecision(False, 1)
+    clock.advance(1)
+    assert throttle.check_login(request).allowed
+
+    # Guessing on straight after a lock-out earns another lock-out, not a fresh allowance.
+    throttle.record_failure(request)
+    assert throttle.check_login(request) == throttle.ThrottleDecision(False, 900)
+
+    # After the lock-out and a quiet window, the client starts again from zero.
+    clock.advance(900 + 900)
+    for _ in range(5):
+        assert throttle.check_login(request).allowed
+        throttle.record_failure(request)
+    assert not throttle.check_login(request).allowed
+
+
+def test_counter_expires_after_quiet_window(clock, request_from):
+    request = request_from("192.0.2.13")
+    fail_until_refused(request, clock, 8)
+    clock.advance(899)
+    assert throttle.check_login(request) == throttle.ThrottleDecision(True, 0)
+    throttle.record_failure(request)
+    # Still within the window: the count went on from 8, so this is the 9th failure.
+    assert throttle.check_login(request) == throttle.ThrottleDecision(False, 16)
+
+    clock.advance(900)
+    for _ in range(5):
+        assert throttle.check_login(request).allowed
+        throttle.record_failure(request)
+    assert throttle.check_login(request) == throttle.ThrottleDecision(False, 1)
+
+
+def test_record_success_clears_the_counter(clock, request_from):
+    request = request_from("192.0.2.14")
+    fail_until_refused(request, clock, 20)
+    assert not throttle.check_login(request).allowed
+
+    throttle.record_success(request)
+    assert throttle.check_login(request).allowed
+    # The free failures are available again.
+    for _ in range(5):
+        assert throttle.check_login(request).allowed
+        throttle.record_failure(request)
+    assert not throttle.check_login(request).allowed
+
+
+def test_success_of_one_client_does_not_clear_another(clock, request_from):
+    attacker, reporter = request_from("192.0.2.15"), request_from("192.0.2.16")
+    fail_until_refused(attacker, clock, 20)
+    throttle.record_success(reporter)
+    assert not throttle.check_login(attacker).allowed
+
+
+def test_ten_thousand_guesses_from_one_client_are_bounded(clock, request_from):
+    request = request_from("198.51.100.23")
+    attempts, step = 10_000, 1.0  # One guess a second for almost three hours.
+    allowed = 0
+    for _ in range(attempts):
+        if throttle.check_login(request).allowed:
+            allowed += 1
+            throttle.record_failure(request)
+        clock.advance(step)
+
+    # 20 guesses up to the first lock-out, then one per lock-out period: at most 32 here.
+    assert allowed <= 20 + math.ceil(attempts * step / 900)
+    assert not throttle.check_login(request).allowed
+
+
+def test_burst_from_one_client_gets_only_the_free_failures(clock, request_from):
+    request = request_from("198.51.100.24")
+    allowed = 0
+    for _ in range(10_000):
+        if throttle.check_login(request).allowed:
+            allowed += 1
+            throttle.record_failure(request)
+    assert allowed == 5
+
+
+def address(index, network=10):
+    return f"{network}.{index // 65536 % 256}.{index // 256 % 256}.{index % 256}"
+
+
+def spray(clock, request_from, addresses, step):
+    """One guess per address, `step` seconds apart; returns how many were let through."""
+    allowed = 0
+    for ip in addresses:
+        request = request_from(ip)
+        if throttle.check_login(request).allowed:
+            allowed += 1
+            throttle.record_failure(request)
+        clock.advance(step)
+    return allowed
+
+
+def test_global_ceiling_bounds_spray_from_many_addresses(clock, request_from):
+    # 10,000 distinct addresses in 10 seconds: per-client limits alone would let them all through.
+    allowed = spray(clock, request_from, [address(i) for i in range(10_000)], 0.001)
+    # The global slow-down starts once more than 200 failures were seen within 60 s.
+    assert allowed == 201
+
+    # A client that has already failed once must now wait the global cool-down.
+    decision = throttle.check_login(request_from(address(0)))
+    assert not decision.allowed
+    assert 0 < decision.retry_after <= 30
+
+
+def test_reporter_gets_through_within_global_cooldown_during_attack(clock, request_from):
+    spray(clock, request_from, [address(i) for i in range(10_000)], 0.001)
+
+    reporter = request_from("203.0.113.99")
+    arrived = clock.now
+    attacker_allowed = 0
+    next_attacker = 10_000
+    decision = throttle.check_login(reporter)
+    assert not decision.allowed
+    assert decision.retry_after <= 30
+    while not decision.allowed:
+        # The attack goes on from new addresses while the reporter waits as told.
+        retry_at = clock.now + decision.retry_after
+        while clock.now < retry_at:
+            attacker_allowed += spray(clock, request_from, [address(next_attacker)], 0.01)
+            next_attacker += 1
+        decision = throttle.check_login(reporter)
+
+    assert clock.now - arrived <= 30 + 0.01
+    # New addresses had to wait too, so none of them got a guess in meanwhile.
+    assert attacker_allowed == 0
+    assert next_attacker > 12_000
+
+
+def test_global_slowdown_ends_when_the_attack_stops(clock, request_from):
+    spray(clock, request_from, [address(i) for i in range(10_000)], 0.001)
+    assert not throttle.check_login(request_from("203.0.113.98")).allowed
+
+    clock.advance(2 * 60)
+    assert throttle.check_login(request_from("203.0.113.97")).allowed
+
+
+def test_cache_never_holds_the_address(cache, clock, request_from):
+    addresses = ["203.0.113.77", "2001:db8:abcd:12::77"]
+    for ip in addresses:
+        fail_until_refused(request_from(ip), clock, 20)
+    # Push the site into global slow-down so that first-seen markers are written as well.
+    spray(clock, request_from, [address(i, network=172) for i in range(300)], 0.001)
+    for ip in addresses:
+        throttle.check_login(request_from(ip))
+
+    # Inspect the LocMemCache storage directly: every key and unpickled value.
+    stored = dict(cache._cache)
+    digests = [throttle.client_key(request_from(ip)) for ip in addresses]
+    assert any(digests[0] in key for key in stored)
+    assert any(digests[1] in key for key in stored)
+    forbidden = [*addresses, "2001:db8:abcd:12::", "2001:db8:abcd:12:", "172.0.0."]
+    for key, pickled in stored.items():
+        text = f"{key} {pickle.loads(pickled)!r}"  # noqa: S301 - our own test cache
+        for needle in forbidden:
+            assert needle not in text
+            assert needle.encode() not in pickled
+
+
+def test_client_key_is_a_stable_keyed_hash(request_from, settings):
+    one = throttle.client_key(request_from("192.0.2.1"))
+    assert one == throttle.client_key(request_from("192.0.2.1"))
+    assert one != throttle.client_key(request_from("192.0.2.2"))
+    assert "192.0.2.1" not in one
+    assert len(one) == 64
+    int(one, 16)
+
+    # Keyed with SECRET_KEY: a different site cannot compute or match it.
+    settings.SECRET_KEY = "another-site-" + "x" * 50
+    assert throttle.client_key(request_from("192.0.2.1")) != one
+
+
+def test_ipv6_clients_are_grouped_by_network(request_from):
+    same_a = throttle.client_key(request_from("2001:db8:1:2::1"))
+    same_b = throttle.client_key(request_from("2001:db8:1:2:ffff::9"))
+    other = throttle.client_key(request_from("2001:db8:1:3::1"))
+    assert same_a == same_b
+    assert same_a != other
+    # IPv4 seen through an IPv6 socket is the same client as plain IPv4.
+    assert throttle.client_key(request_from("::ffff:192.0.2.1")) == throttle.client_key(
+        request_from("192.0.2.1")
+    )
+
+
+def test_forwarded_for_header_takes_the_first_address(clock, request_from, settings):
+    settings.ANON_MESSAGING = {
+        "THROTTLE": {"cache_alias": CACHE_ALIAS, "client_ip_header": "HTTP_X_FORWARDED_FOR"}
+    }
+    behind_proxy = request_from("10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.2")
+    neighbour = request_from("10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.8, 10.0.0.2")
+    direct = request_from("198.51.100.7")
+
+    assert throttle.client_key(behind_proxy) == throttle.client_key(direct)
+    assert throttle.client_key(behind_proxy) != throttle.client_key(neighbour)
+
+    # Two clients behind the same proxy are throttled separately.
+    fail_until_refused(behind_proxy, clock, 20)
+    assert not throttle.check_login(behind_proxy).allowed
+    assert throttle.check_login(neighbour).allowed
+
+
+def test_forwarded_for_header_missing_falls_back_to_remote_addr(request_from, settings):
+    settings.ANON_MESSAGING = {
+        "THROTTLE": {"cache_alias": CACHE_ALIAS, "client_ip_header": "HTTP_X_FORWARDED_FOR"}
+    }
+    assert throttle.client_key(request_from("198.51.100.9")) != throttle.client_key(
+        request_from("198.51.100.10")
+    )
+
+
+def test_settings_override_defaults(clock, request_from, settings):
+    settings.ANON_MESSAGING = {"THROTTLE": {"cache_alias": CACHE_ALIAS, "free_failures": 2}}
+    request = request_from("192.0.2.30")
+    for _ in range(2):
+        assert throttle.check_login(request).allowed
+        throttle.record_failure(request)
+    assert throttle.check_login(request) == throttle.ThrottleDecision(False, 1)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "message"),
+    [
+        (1, "Too many attempts. Please wait 1 second before trying again."),
+        (45, "Too many attempts. Please wait 45 seconds before trying again."),
+        (119, "Too many attempts. Please wait 119 seconds before trying again."),
+        (120, "Too many attempts. Please wait 2 minutes before trying again."),
+        (900, "Too many attempts. Please wait 15 minutes before trying again."),
+        # Rounded up, so that the reporter does not come back too early.
+        (841, "Too many attempts. Please wait 15 minutes before trying again."),
+    ],
+)
+def test_retry_message_says_exactly_how_long(retry_after, message):
+    decision = throttle.ThrottleDecision(allowed=False, retry_after=retry_after)
+    assert throttle.retry_message(decision) == message
+
+
+def test_retry_message_is_empty_when_allowed():
+    assert throttle.retry_message(throttle.ThrottleDecision(True, 0)) == ""
