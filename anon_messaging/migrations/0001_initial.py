@@ -11,6 +11,9 @@ import wagtail.fields
 from django.conf import settings
 from django.db import migrations, models
 
+# Wagtail 8 lets a site swap its Page model; Wagtail 7.4 has no such setting.
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
 
 class Migration(migrations.Migration):
 
@@ -18,9 +21,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('wagtailcore', '0098_apitoken'),
+        ('wagtailcore', '0094_alter_page_locale'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
+        migrations.swappable_dependency(PAGE_MODEL),
     ]
 
     operations = [
@@ -41,7 +44,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='MessagingPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='introduction')),
                 ('login_help', wagtail.fields.RichTextField(blank=True, help_text='Shown above the code box.', verbose_name='log-in help')),
                 ('conversation_help', wagtail.fields.RichTextField(blank=True, help_text='Shown above the conversation.', verbose_name='conversation help')),
@@ -55,7 +58,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='SupportPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='introduction')),
                 ('body', wagtail.fields.StreamField([('question', 2), ('text', 3)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {'label': 'question'}), 1: ('wagtail.blocks.RichTextBlock', (), {'label': 'answer'}), 2: ('wagtail.blocks.StructBlock', [[('question', 0), ('answer', 1)]], {}), 3: ('wagtail.blocks.RichTextBlock', (), {'label': 'text', 'template': 'anon_messaging/blocks/text_block.html'})}, verbose_name='content')),
             ],
@@ -90,7 +93,7 @@ class Migration(migrations.Migration):
                 ('adviser_alert_pending', models.BooleanField(default=False)),
                 ('assigned_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_report_cases', to='auth.group', verbose_name='assigned team')),
                 ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_report_cases', to=settings.AUTH_USER_MODEL, verbose_name='assigned adviser')),
-                ('form_page', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.WAGTAIL_PAGE_MODEL)),
+                ('form_page', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=PAGE_MODEL)),
                 ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.site')),
                 ('outcomes', models.ManyToManyField(blank=True, to='anon_messaging.caseoutcome', verbose_name='outcomes')),
             ],
@@ -152,7 +155,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ReportFormPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('reporting_route', models.CharField(choices=[('anonymous', 'Anonymous'), ('contact', 'With contact details')], default='anonymous', help_text='Anonymous forms ask nothing identifying and offer anonymous messaging. Forms with contact details also ask for a name and a way to get in touch.', max_length=16, verbose_name='route')),
                 ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='introduction')),
                 ('messaging_question', models.CharField(default='Would you like to use anonymous messaging?', max_length=255, verbose_name='messaging question')),
@@ -162,7 +165,7 @@ class Migration(migrations.Migration):
                 ('thank_you_text', wagtail.fields.RichTextField(blank=True, verbose_name='thank-you text')),
                 ('code_text', wagtail.fields.RichTextField(blank=True, help_text='Shown with the code after an anonymous report with messaging.', verbose_name='text beside the code')),
                 ('already_received_text', wagtail.fields.RichTextField(blank=True, help_text='Shown when the same form is sent again, for example after a reload.', verbose_name='text when a report is sent twice')),
-                ('messaging_page', models.ForeignKey(blank=True, help_text='Where the “Log in” button beside a new code leads.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.WAGTAIL_PAGE_MODEL, verbose_name='messaging page')),
+                ('messaging_page', models.ForeignKey(blank=True, help_text='Where the “Log in” button beside a new code leads.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=PAGE_MODEL, verbose_name='messaging page')),
             ],
             options={
                 'verbose_name': 'report form page',
