@@ -7,3 +7,18 @@ class AnonMessagingConfig(AppConfig):
     label = "anon_messaging"
     verbose_name = _("Reporting and anonymous messaging")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.core import checks
+        from django.db.models.signals import post_migrate
+
+        # deadlines connects the signals that keep cached calendars fresh.
+        from . import deadlines, reminders  # noqa: F401
+
+        # The reminder schedule is made after migrate, never at import time.
+        post_migrate.connect(
+            reminders.post_migrate_handler,
+            sender=self,
+            dispatch_uid="anon_messaging.reminder_schedule",
+        )
+        checks.register(reminders.check_cluster_settings)

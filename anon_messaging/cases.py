@@ -4,12 +4,11 @@ Pages and admin views call these so every route shares one set of rules.
 """
 
 import logging
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import codes
+from . import codes, deadlines
 from .models import Case, ContactDetails, Message, ReportingSettings
 
 logger = logging.getLogger(__name__)
@@ -29,9 +28,8 @@ def reporting_settings_for(site):
 
 def response_due_at(site, start):
     """When a reply to something received at ``start`` is due for this site."""
-    site_settings = reporting_settings_for(site)
-    # Plain calendar days until the working-day calendar is wired in.
-    return start + timedelta(days=site_settings.response_working_days)
+    # Counted on the site's working-day calendar; the rules live in deadlines.py.
+    return deadlines.response_due_at(site, start)
 
 
 def submission_exists(token):

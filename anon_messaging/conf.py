@@ -26,6 +26,12 @@ DEFAULTS = {
     "FROM_EMAIL": None,
     # django-q2 schedule for the overdue-response scan, in minutes.
     "REMINDER_SCAN_MINUTES": 15,
+    # Seconds the scan may run before the cluster stops it; keep it below Q_CLUSTER's
+    # "retry", or the broker hands the same scan to a second worker.
+    "REMINDER_TASK_TIMEOUT": 60,
+    # How long a site's working calendar stays cached. Changes made in the admin drop
+    # it at once; this bounds staleness in processes that do not share the cache.
+    "DEADLINES_CACHE_SECONDS": 300,
 }
 
 

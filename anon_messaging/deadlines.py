@@ -1,0 +1,443 @@
+"""When replies are due, which cases are overdue, and the statutory markers.
+
+Every deadline is counted on the site's working-day calendar (``calendar.py``),
+built from its ``ReportingSettings`` and closures. The calendar is cached per
+site in Django's cache and dropped whenever those settings or closures change;
+awaiting cases then get their due times worked out again, so a closure added
+in December moves the deadlines of reports already waiting.
+
+``cases.response_due_at`` stays the one entry point for a new due time; this
+module holds the rules behind it and the read side for admin views.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from .calendar import WorkingCalendar
+from .conf import get_setting
+from .models import Case, ClosurePeriod, ReportingSettings
+
+logger = logging.getLogger(__name__)
+
+# EU Directive 2019/1937, art. 9(1)(b) and (f).
+ACKNOWLEDGEMENT_DAYS = 7
+FEEDBACK_MONTHS = 3
+
+# Statuses in which nothing is owed to the reporter.
+NEVER_DUE = (Case.Status.CLOSED, Case.Status.WAITING)
+
+_CACHE_KEY = "anon_messaging:deadlines:{}"
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """A site's calendar and the numbers counted on it."""
+
+    calendar: WorkingCalendar
+    response_working_days: int
+    escalation_after_working_days: int
+    statutory_deadlines: bool
+
+    @property
+    def tz(self):
+        return self.calendar.tz
+
+    def response_due(self, start):
+        return _due(self.calendar, start, self.response_working_days)
+
+    def escalation_due(self, reminder_sent_at):
+        return _due(self.calendar, reminder_sent_at, self.escalation_after_working_days)
+
+
+def _default_calendar(tz=None):
+    try:
+        zone = zoneinfo.ZoneInfo(tz or settings.TIME_ZONE or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return WorkingCalendar(tz=zone)
+
+
+def _due(calendar, start, working_days):
+    try:
+        return calendar.due(start, working_days)
+    except ValueError:
+        # Closures covering years on end: a deadline on the plain calendar is better
+        # than none, and far better than a failed report.
+        logger.warning("No working time in the site's calendar; counting plain weekdays.")
+        return _default_calendar(calendar.tz.key).due(start, working_days)
+
+
+def policy_from_settings(site_settings, closures=None):
+    """Build a policy from a ``ReportingSettings`` (saved or not) and its closures."""
+    if closures is None:
+        closures = site_settings.closures.all() if site_settings.pk else []
+    spans = [(c.first_day, c.last_day) for c in closures if c.first_day and c.last_day]
+    hours = None
+    if site_settings.working_hours_start and site_settings.working_hours_end:
+        hours = (site_settings.working_hours_start, site_settings.working_hours_end)
+    try:
+        calendar = WorkingCalendar(
+            tz=site_settings.time_zone,
+            weekdays=site_settings.weekday_numbers,
+            hours=hours,
+            closures=[(first, last) for first, last in spans if first <= last],
+        )
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        # Settings saved around the admin form's validation; keep deadlines working.
+        logger.warning("Invalid working calendar in reporting settings; using Monday to Friday.")
+        calendar = _default_calendar(site_settings.time_zone)
+    return DeadlinePolicy(
+        calendar=calendar,
+        response_working_days=site_settings.response_working_days,
+        escalation_after_working_days=site_settings.escalation_after_working_days,
+        statutory_deadlines=site_settings.statutory_deadlines,
+    )
+
+
+def _site_id(site):
+    return site if isinstance(site, int) or site is None else site.pk
+
+
+def policy_for_site(site):
+    """The cached deadline policy of a site (a ``Site``, its id, or None for defaults)."""
+    site_id = _site_id(site)
+    key = _CACHE_KEY.format(site_id)
+    policy = cache.get(key)
+    if policy is None:
+        # Reading never creates a settings row: a site without one uses the defaults.
+        site_settings = None
+        if site_id is not None:
+            site_settings = ReportingSettings.objects.filter(site_id=site_id).first()
+        policy = policy_from_settings(site_settings or ReportingSettings())
+        cache.set(key, policy, get_setting("DEADLINES_CACHE_SECONDS"))
+    return policy
+
+
+def calendar_for_site(site):
+    return policy_for_site(site).calendar
+
+
+def policies_for_sites(site_ids):
+    """Fresh policies for many sites in two queries, for the reminder scan."""
+    site_ids = set(site_ids)
+    found = {
+        s.site_id: s
+        for s in ReportingSettings.objects.filter(
+            site_id__in=[i for i in site_ids if i is not None]
+        ).prefetch_related("closures")
+    }
+    defaults = None
+    policies = {}
+    for site_id in site_ids:
+        if site_id in found:
+            policies[site_id] = policy_from_settings(found[site_id])
+        else:
+            if defaults is None:
+                defaults = policy_from_settings(ReportingSettings(), closures=[])
+            policies[site_id] = defaults
+    return policies
+
+
+def invalidate(site_id):
+    cache.delete(_CACHE_KEY.format(site_id))
+
+
+def _settings_changed(site_id):
+    invalidate(site_id)
+
+    def after_commit():
+        invalidate(site_id)
+        # Import here: tasks imports this module.
+        from django_q.tasks import async_task
+
+        async_task("anon_messaging.tasks.refresh_response_due_times", site_id)
+
+    transaction.on_commit(after_commit)
+
+
+@receiver(post_save, sender=ReportingSettings)
+@receiver(post_delete, sender=ReportingSettings)
+def _reporting_settings_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        _settings_changed(instance.site_id)
+
+
+@receiver(post_save, sender=ClosurePeriod)
+@receiver(post_delete, sender=ClosurePeriod)
+def _closure_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    site_id = (
+        ReportingSettings.objects.filter(pk=instance.settings_id)
+        .values_list("site_id", flat=True)
+        .first()
+    )
+    if site_id is not None:
+        _settings_changed(site_id)
+
+
+def response_due_at(site, start):
+    """When a reply to something received at ``start`` is due for this site."""
+    return policy_for_site(site).response_due(start)
+
+
+def refresh_response_due_times(site_id):
+    """Recount the due times of this site's waiting cases on its current calendar.
+
+    Cases already reminded keep theirs: that episode's reminder has gone out.
+    Returns how many due times changed.
+    """
+    invalidate(site_id)
+    policy = policy_for_site(site_id)
+    with transaction.atomic():
+        waiting = list(
+            awaiting_response(Case.objects.filter(site_id=site_id))
+            .filter(reminder_sent_at__isnull=True, awaiting_since__isnull=False)
+            .select_for_update()
+            .only("pk", "awaiting_since", "response_due_at")
+        )
+        changed = []
+        for case in waiting:
+            due = policy.response_due(case.awaiting_since)
+            if due != case.response_due_at:
+                case.response_due_at = due
+                changed.append(case)
+        Case.objects.bulk_update(changed, ["response_due_at"], batch_size=500)
+    return len(changed)
+
+
+# --- Which cases are due ---------------------------------------------------------------
+
+
+def awaiting_response_q():
+    """Cases owing the reporter a reply: not closed, not waiting for the reporter."""
+    return models.Q(awaiting_reply=True) & ~models.Q(status__in=NEVER_DUE)
+
+
+def overdue_q(now=None):
+    return awaiting_response_q() & models.Q(response_due_at__lte=now or timezone.now())
+
+
+def awaiting_response(queryset):
+    return queryset.filter(awaiting_response_q())
+
+
+def overdue(queryset, now=None):
+    return queryset.filter(overdue_q(now))
+
+
+def with_deadline_flags(queryset, now=None):
+    """Annotate ``is_awaiting_response`` and ``is_overdue``, for list columns and sorting."""
+    return queryset.annotate(
+        is_awaiting_response=models.Case(
+            models.When(awaiting_response_q(), then=models.Value(True)),
+            default=models.Value(False),
+            output_field=models.BooleanField(),
+        ),
+        is_overdue=models.Case(
+            models.When(overdue_q(now), then=models.Value(True)),
+            default=models.Value(False),
+            output_field=models.BooleanField(),
+        ),
+    )
+
+
+def is_awaiting_response(case):
+    return case.awaiting_reply and case.status not in NEVER_DUE
+
+
+def is_overdue(case, now=None):
+    return (
+        is_awaiting_response(case)
+        and case.response_due_at is not None
+        and case.response_due_at <= (now or timezone.now())
+    )
+
+
+# --- Statutory markers -----------------------------------------------------------------
+
+
+def add_months(moment, months):
+    """Same day of the month ``months`` later, or the month's last day if it has none."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+class MarkerState(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("deadline", "Due")
+    OVERDUE = "overdue", pgettext_lazy("deadline", "Overdue")
+    MET = "met", pgettext_lazy("deadline", "Met")
+    LATE = "late", pgettext_lazy("deadline", "Met late")
+
+
+@dataclass(frozen=True)
+class StatutoryMarker:
+    name: str
+    label: str
+    due: datetime
+    done_at: datetime | None
+    state: str
+
+    @property
+    def state_label(self):
+        return MarkerState(self.state).label
+
+
+def _marker(name, label, due, done_at, now):
+    if done_at is not None:
+        state = MarkerState.MET if done_at <= due else MarkerState.LATE
+    else:
+        state = MarkerState.OVERDUE if now > due else MarkerState.PENDING
+    return StatutoryMarker(name=name, label=label, due=due, done_at=done_at, state=state)
+
+
+def statutory_markers(case, policy=None, now=None):
+    """Acknowledgement and feedback deadlines (EU 2019/1937 art. 9), or [] if switched off.
+
+    Acknowledgement is due 7 days after the report; an adviser's first message
+    acknowledges it. Feedback is due 3 months after the acknowledgement, or after
+    the 7 days if none was sent, as article 9(1)(f) puts it; closing the case
+    counts as giving it.
+    """
+    policy = policy or policy_for_site(case.site_id)
+    if not policy.statutory_deadlines:
+        return []
+    now = now or timezone.now()
+    received = case.created_at.astimezone(policy.tz)
+    acknowledgement_due = received + timedelta(days=ACKNOWLEDGEMENT_DAYS)
+    feedback_from = (
+        case.acknowledged_at.astimezone(policy.tz) if case.acknowledged_at else acknowledgement_due
+    )
+    feedback_due = add_months(feedback_from, FEEDBACK_MONTHS)
+    return [
+        _marker(
+            "acknowledgement",
+            gettext("Acknowledgement"),
+            acknowledgement_due,
+            case.acknowledged_at,
+            now,
+        ),
+        _marker("feedback", gettext("Feedback"), feedback_due, case.closed_at, now),
+    ]
+
+
+# --- What the case view shows ----------------------------------------------------------
+
+
+class ResponseState(models.TextChoices):
+    CLOSED = "closed", _("Closed")
+    WAITING_FOR_REPORTER = "waiting", _("Waiting for the reporter")
+    ANSWERED = "answered", _("Replied")
+    AWAITING = "awaiting", _("Awaiting a response")
+    OVERDUE = "overdue", _("Response overdue")
+
+
+@dataclass(frozen=True)
+class CaseDeadlines:
+    state: str
+    awaiting_since: datetime | None
+    due_at: datetime | None
+    reminder_sent_at: datetime | None
+    escalation_sent_at: datetime | None
+    escalation_due_at: datetime | None
+    statutory: tuple
+
+    @property
+    def state_label(self):
+        return ResponseState(self.state).label
+
+    @property
+    def is_overdue(self):
+        return self.state == ResponseState.OVERDUE
+
+
+def case_deadlines(case, now=None):
+    """Everything about a case's deadlines that the case view shows."""
+    now = now or timezone.now()
+    policy = policy_for_site(case.site_id)
+    if case.status == Case.Status.CLOSED:
+        state = ResponseState.CLOSED
+    elif case.status == Case.Status.WAITING:
+        state = ResponseState.WAITING_FOR_REPORTER
+    elif not case.awaiting_reply:
+        state = ResponseState.ANSWERED
+    elif is_overdue(case, now):
+        state = ResponseState.OVERDUE
+    else:
+        state = ResponseState.AWAITING
+    awaiting = state in (ResponseState.AWAITING, ResponseState.OVERDUE)
+    escalation_due_at = None
+    if awaiting and case.reminder_sent_at and not case.escalation_sent_at:
+        escalation_due_at = policy.escalation_due(case.reminder_sent_at)
+    return CaseDeadlines(
+        state=state,
+        awaiting_since=case.awaiting_since if awaiting else None,
+        due_at=case.response_due_at if awaiting else None,
+        reminder_sent_at=case.reminder_sent_at if awaiting else None,
+        escalation_sent_at=case.escalation_sent_at if awaiting else None,
+        escalation_due_at=escalation_due_at,
+        statutory=tuple(statutory_markers(case, policy, now)),
+    )
+
+
+# --- List columns ----------------------------------------------------------------------
+
+
+def _short(moment, tz):
+    return date_format(moment.astimezone(tz), "SHORT_DATETIME_FORMAT")
+
+
+def response_due_column(case):
+    """List cell: when a reply is due, marked when overdue; blank when nothing is owed."""
+    if not is_awaiting_response(case) or case.response_due_at is None:
+        return ""
+    tz = timezone.get_current_timezone()
+    if is_overdue(case):
+        return format_html(
+            '<span class="w-status w-status--label">{}</span> {}',
+            gettext("Overdue"),
+            _short(case.response_due_at, tz),
+        )
+    return _short(case.response_due_at, tz)
+
+
+response_due_column.short_description = _("reply due")
+response_due_column.admin_order_field = "response_due_at"
+
+
+def statutory_column(case):
+    """List cell: the next statutory deadline still open, if the site shows them."""
+    for marker in statutory_markers(case):
+        if marker.done_at is None:
+            text = gettext("%(marker)s by %(date)s") % {
+                "marker": marker.label,
+                "date": _short(marker.due, timezone.get_current_timezone()),
+            }
+            if marker.state == MarkerState.OVERDUE:
+                return format_html(
+                    '<span class="w-status w-status--label">{}</span> {}',
+                    marker.state_label,
+                    text,
+                )
+            return text
+    return ""
+
+
+statutory_column.short_description = _("statutory deadline")

@@ -1,0 +1,404 @@
+"""Overdue-response reminders and escalations, sent by a scheduled django-q2 task.
+
+Each overdue episode (from a new report or reporter message to the adviser's
+reply) gets at most one reminder, to the assigned adviser or the team address,
+and later at most one escalation, to the managers. That holds when several
+clusters run the scan at the same moment: each scan claims its cases in one
+transaction (``SELECT ... FOR UPDATE SKIP LOCKED``, then a conditional
+``UPDATE ... WHERE reminder_sent_at IS NULL``) before it sends anything. On
+SQLite the write lock taken by ``transaction_mode: IMMEDIATE`` serialises the
+claims instead.
+
+Emails have a fixed subject and carry no report content, no reference and no
+reporter detail: only that a case needs attention and a link to it in the admin.
+
+The scan costs the same few queries however many cases there are.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core import checks
+from django.core.mail import EmailMessage, get_connection
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.utils import get_admin_base_url
+from wagtail.log_actions import registry as log_registry
+from wagtail.models import ModelLogEntry
+
+from . import deadlines
+from .conf import get_setting
+from .models import Case, ReportingSettings
+
+logger = logging.getLogger(__name__)
+
+SCHEDULE_NAME = "anon_messaging: overdue-response reminders"
+SCHEDULE_FUNC = "anon_messaging.tasks.send_overdue_reminders"
+
+REMINDER_ACTION = "anon_messaging.reminder_sent"
+ESCALATION_ACTION = "anon_messaging.escalation_sent"
+
+# Fields the scan reads; the encrypted report and messages are never loaded.
+_CASE_FIELDS = (
+    "reference",
+    "site_id",
+    "status",
+    "awaiting_reply",
+    "response_due_at",
+    "reminder_sent_at",
+    "escalation_sent_at",
+    "assigned_to",
+    "assigned_to__email",
+    "assigned_to__is_active",
+)
+
+
+@dataclass
+class ScanResult:
+    reminders: int = 0
+    escalations: int = 0
+    # Overdue cases nobody could be told about: no adviser, team or manager address.
+    unaddressed: int = 0
+    # Sends that failed; their claims were released so the next scan tries again.
+    failed: int = 0
+
+    def as_dict(self):
+        return {
+            "reminders": self.reminders,
+            "escalations": self.escalations,
+            "unaddressed": self.unaddressed,
+            "failed": self.failed,
+        }
+
+
+class _SiteSettings:
+    """Every site's reporting settings and calendar, loaded once per scan (two queries)."""
+
+    def __init__(self):
+        self._loaded = None
+        self._defaults = None
+
+    def _load(self):
+        if self._loaded is None:
+            self._loaded = {
+                s.site_id: (s, deadlines.policy_from_settings(s))
+                for s in ReportingSettings.objects.prefetch_related("closures")
+            }
+        return self._loaded
+
+    def __getitem__(self, site_id):
+        found = self._load().get(site_id)
+        if found is None:
+            if self._defaults is None:
+                defaults = ReportingSettings()
+                self._defaults = (defaults, deadlines.policy_from_settings(defaults, []))
+            found = self._defaults
+        return found
+
+
+def _adviser_email(case):
+    adviser = case.assigned_to
+    if adviser is not None and adviser.is_active and adviser.email:
+        return adviser.email
+    return None
+
+
+def reminder_recipients(case, site_settings):
+    """The assigned adviser, else the team address, else the managers."""
+    adviser = _adviser_email(case)
+    if adviser:
+        return [adviser]
+    if site_settings.team_email:
+        return [site_settings.team_email]
+    return site_settings.manager_email_list
+
+
+def escalation_recipients(case, site_settings):
+    """The managers, else the team address."""
+    return site_settings.manager_email_list or (
+        [site_settings.team_email] if site_settings.team_email else []
+    )
+
+
+def case_admin_url(case_pk):
+    """An absolute link to the case in the admin, or to the admin's dashboard."""
+    path = None
+    for name in ("anon_messaging_case_modeladmin_inspect", "anon_messaging_case_modeladmin_edit"):
+        try:
+            path = reverse(name, args=[case_pk])
+            break
+        except NoReverseMatch:
+            continue
+    if path is None:
+        path = reverse("wagtailadmin_home")
+    return (get_admin_base_url() or "").rstrip("/") + path
+
+
+def _claim(candidates, field, now, pick):
+    """Lock the candidate cases, keep those ``pick`` accepts, mark them in one UPDATE.
+
+    ``pick(case)`` returns the recipients, or an empty list to leave the case for a
+    later scan. Returns ``[(case, recipients)]`` for the cases this scan now owns.
+    """
+    features = connections[DEFAULT_DB_ALIAS].features
+    queryset = (
+        candidates.filter(**{f"{field}__isnull": True})
+        .select_related("assigned_to")
+        .only(*_CASE_FIELDS)
+    )
+    if features.has_select_for_update_skip_locked:
+        # Cases another scan holds are skipped, not waited for: it is sending their emails.
+        of = ("self",) if features.has_select_for_update_of else ()
+        queryset = queryset.select_for_update(skip_locked=True, of=of)
+    with transaction.atomic():
+        chosen = []
+        for case in queryset:
+            recipients = pick(case)
+            if recipients:
+                chosen.append((case, recipients))
+        if not chosen:
+            return []
+        pks = [case.pk for case, _ in chosen]
+        marked = Case.objects.filter(pk__in=pks, **{f"{field}__isnull": True}).update(
+            **{field: now}
+        )
+        if marked != len(chosen):
+            # Only on a database without row locks: keep just the rows this UPDATE marked.
+            ours = set(
+                Case.objects.filter(pk__in=pks, **{field: now}).values_list("pk", flat=True)
+            )
+            chosen = [(case, recipients) for case, recipients in chosen if case.pk in ours]
+    return chosen
+
+
+def _send(claimed, subject, template, field, now, action):
+    """Send one email per claimed case; release the claims of those that failed."""
+    if not claimed:
+        return 0, 0
+    from_email = get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
+    sent, failed = [], []
+    with translation.override(settings.LANGUAGE_CODE):
+        emails = [
+            (
+                case,
+                EmailMessage(
+                    subject=str(subject),
+                    body=render_to_string(template, {"url": case_admin_url(case.pk)}),
+                    from_email=from_email,
+                    to=recipients,
+                ),
+            )
+            for case, recipients in claimed
+        ]
+    connection = get_connection()
+    try:
+        connection.open()
+        for case, email in emails:
+            try:
+                connection.send_messages([email])
+            except Exception:
+                logger.exception("Could not send an overdue-case email; will retry.")
+                failed.append(case.pk)
+            else:
+                sent.append(case)
+    except Exception:
+        logger.exception("Could not reach the mail server; will retry.")
+        failed = [case.pk for case, _ in claimed]
+        sent = []
+    finally:
+        connection.close()
+    if failed:
+        Case.objects.filter(pk__in=failed, **{field: now}).update(**{field: None})
+    _log(sent, action, now)
+    return len(sent), len(failed)
+
+
+def _log(cases, action, now):
+    """Record the sends in each case's admin history, in one INSERT."""
+    if not cases:
+        return
+    # The case's own log model when one is registered for it, else Wagtail's general one.
+    log_model = log_registry.get_log_model_for_model(Case) or ModelLogEntry
+    content_type = ContentType.objects.get_for_model(Case)
+    batch = uuid.uuid4()
+    field_names = {field.name for field in log_model._meta.get_fields()}
+
+    def target(case):
+        return {"case_id": case.pk} if "case" in field_names else {"object_id": str(case.pk)}
+
+    log_model.objects.bulk_create(
+        [
+            log_model(
+                content_type=content_type,
+                label=case.reference,
+                action=action,
+                data={},
+                timestamp=now,
+                uuid=batch,
+                **target(case),
+            )
+            for case in cases
+        ]
+    )
+
+
+def scan(now=None):
+    """Send the reminders and escalations that are due. Safe to run from several clusters."""
+    now = now or timezone.now()
+    sites = _SiteSettings()
+    result = ScanResult()
+    unaddressed = set()
+
+    def pick_reminder(case):
+        recipients = reminder_recipients(case, sites[case.site_id][0])
+        if not recipients:
+            unaddressed.add(case.pk)
+        return recipients
+
+    def pick_escalation(case):
+        site_settings, policy = sites[case.site_id]
+        if policy.escalation_due(case.reminder_sent_at) > now:
+            return []
+        recipients = escalation_recipients(case, site_settings)
+        if not recipients:
+            unaddressed.add(case.pk)
+        return recipients
+
+    overdue = deadlines.overdue(Case.objects.all(), now)
+    claimed = _claim(overdue, "reminder_sent_at", now, pick_reminder)
+    result.reminders, failed = _send(
+        claimed,
+        _("A case needs attention"),
+        "anon_messaging/email/overdue_reminder.txt",
+        "reminder_sent_at",
+        now,
+        REMINDER_ACTION,
+    )
+    result.failed += failed
+
+    # Reminders sent before this scan: a case reminded just now is not escalated with it.
+    reminded = overdue.filter(reminder_sent_at__lt=now)
+    claimed = _claim(reminded, "escalation_sent_at", now, pick_escalation)
+    result.escalations, failed = _send(
+        claimed,
+        _("An overdue case needs attention"),
+        "anon_messaging/email/overdue_escalation.txt",
+        "escalation_sent_at",
+        now,
+        ESCALATION_ACTION,
+    )
+    result.failed += failed
+    result.unaddressed = len(unaddressed)
+    if unaddressed:
+        logger.warning(
+            "%d overdue cases have no one to alert: set a team email address or managers "
+            "in the reporting settings.",
+            len(unaddressed),
+        )
+    return result
+
+
+def history(case):
+    """The reminders and escalations sent for a case, newest first."""
+    return (
+        log_registry.get_logs_for_instance(case)
+        .filter(action__in=[REMINDER_ACTION, ESCALATION_ACTION])
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def register_log_actions(actions):
+    actions.register_action(REMINDER_ACTION, _("Reminder sent"), _("Overdue reminder sent"))
+    actions.register_action(
+        ESCALATION_ACTION, _("Escalation sent"), _("Overdue case escalated to managers")
+    )
+
+
+# --- Schedule ------------------------------------------------------------------------
+
+
+def ensure_schedule(using=DEFAULT_DB_ALIAS):
+    """Create or update the reminder schedule by name: never a second copy.
+
+    Runs after every migrate, so a redeploy updates the interval and runs the scan
+    soon after, instead of adding a schedule.
+    """
+    from django_q.models import Schedule
+
+    connection = connections[using]
+    if Schedule._meta.db_table not in connection.introspection.table_names():
+        return None  # django_q not migrated yet on this database
+    schedules = Schedule.objects.using(using)
+    with transaction.atomic(using=using):
+        copies = list(schedules.filter(name=SCHEDULE_NAME).order_by("pk"))
+        for extra in copies[1:]:
+            extra.delete()
+        schedule, _created = schedules.update_or_create(
+            name=SCHEDULE_NAME,
+            defaults={
+                "func": SCHEDULE_FUNC,
+                "args": None,
+                # The cluster stops a stuck scan before the broker would hand it out again.
+                "kwargs": repr({"q_options": {"timeout": get_setting("REMINDER_TASK_TIMEOUT")}}),
+                "schedule_type": Schedule.MINUTES,
+                "minutes": get_setting("REMINDER_SCAN_MINUTES"),
+                "repeats": -1,
+                # First scan at the scheduler's next tick, not one interval later.
+                "next_run": timezone.now(),
+            },
+        )
+    return schedule
+
+
+def post_migrate_handler(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    ensure_schedule(using)
+
+
+def check_cluster_settings(app_configs=None, **kwargs):
+    """Warn about django-q2 settings that would replay or duplicate reminders."""
+    errors = []
+    cluster = getattr(settings, "Q_CLUSTER", {})
+    if cluster.get("catch_up", True):
+        errors.append(
+            checks.Warning(
+                "Q_CLUSTER['catch_up'] is not False.",
+                hint="Set it to False so a cluster that was down does not replay every "
+                "missed reminder scan at start.",
+                id="anon_messaging.W401",
+            )
+        )
+    retry = cluster.get("retry", 60)
+    for name, timeout in (
+        ("Q_CLUSTER['timeout']", cluster.get("timeout")),
+        ("ANON_MESSAGING['REMINDER_TASK_TIMEOUT']", get_setting("REMINDER_TASK_TIMEOUT")),
+    ):
+        if timeout is not None and timeout >= retry:
+            errors.append(
+                checks.Error(
+                    f"{name} ({timeout}) is not below Q_CLUSTER['retry'] ({retry}).",
+                    hint="A task still running when 'retry' passes is handed to another "
+                    "worker. Keep the timeout below it.",
+                    id="anon_messaging.E402",
+                )
+            )
+    return errors
+
+
+__all__ = [
+    "ESCALATION_ACTION",
+    "REMINDER_ACTION",
+    "SCHEDULE_NAME",
+    "ScanResult",
+    "check_cluster_settings",
+    "ensure_schedule",
+    "history",
+    "scan",
+]
