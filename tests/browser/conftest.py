@@ -1,0 +1,277 @@
+"""A real site and a real browser for the journeys and accessibility checks.
+
+The example site runs in its own process (``manage.py runserver``) on a free
+localhost port, on a database made for this run: a temporary SQLite file, or,
+when the suite runs on PostgreSQL, a database of its own on that server. It is
+migrated and seeded with ``seed_demo`` as a new installation would be.
+
+Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; Playwright's
+own browser download is never used. Every request that would leave localhost is
+stopped in the browser, so a page that tries to load something from elsewhere
+is caught, and nothing is fetched from the network.
+"""
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MANAGE_PY = REPO_ROOT / "example_site" / "manage.py"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# The seeded site's quick-exit address; the browser is answered with a stand-in page.
+QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
+SERVER_ERROR_LINE = re.compile(r'HTTP/1\.[01]" 5\d\d ')
+DEMO_PASSWORD = "changeme"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BrowserDatabase:
+    """A database that only this run's served site uses, removed afterwards."""
+
+    def __init__(self, tmp_dir):
+        self.tmp_dir = tmp_dir
+        self.admin_url = os.environ.get("DATABASE_URL", "")
+        self.is_postgres = self.admin_url.startswith(("postgres://", "postgresql://"))
+        if self.is_postgres:
+            parts = urlsplit(self.admin_url)
+            base = os.environ.get("TEST_DATABASE_NAME") or "test_" + parts.path.lstrip("/")
+            self.name = f"{base}_browser"
+            self.url = parts._replace(path="/" + self.name).geturl()
+        else:
+            self.name = str(tmp_dir / "site.sqlite3")
+            self.url = f"sqlite:///{self.name}"
+
+    def _postgres(self, statement):
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
+
+    def create(self):
+        if self.is_postgres:
+            # A run that was killed may have left its database behind.
+            self._postgres("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            self._postgres("CREATE DATABASE {}")
+
+    def drop(self):
+        if self.is_postgres:
+            self._postgres("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+class SiteServer:
+    def __init__(self, url, process, log_path):
+        self.url = url
+        self.process = process
+        self.log_path = log_path
+
+    def log_size(self):
+        return self.log_path.stat().st_size
+
+    def log_since(self, offset):
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+
+
+def _manage(args, env, log_path):
+    with log_path.open("ab") as log:
+        finished = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+            [sys.executable, str(MANAGE_PY), *args],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+        )
+    if finished.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{log_path.read_text()[-4000:]}")
+
+
+def _wait_until_serving(url, process, log_path, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError(f"The example site did not start:\n{log_path.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="package")
+def site_server(tmp_path_factory):
+    """The example site, migrated and seeded, served on a free localhost port."""
+    tmp_dir = tmp_path_factory.mktemp("browser_site")
+    database = BrowserDatabase(tmp_dir)
+    database.create()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        "DATABASE_URL": database.url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = tmp_dir / "server.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    _manage(["migrate", "--noinput"], env, log_path)
+    _manage(["seed_demo"], env, log_path)
+    with log_path.open("ab") as log:
+        # --insecure: tests.settings has DEBUG off, as a real site has, and the
+        # reporter pages and the admin still need their static files served.
+        process = subprocess.Popen(  # noqa: S603 - our own manage.py with fixed arguments
+            [
+                sys.executable,
+                str(MANAGE_PY),
+                "runserver",
+                f"127.0.0.1:{port}",
+                "--noreload",
+                "--insecure",
+                "--skip-checks",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_serving(url + "/", process, log_path)
+        yield SiteServer(url, process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        database.drop()
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(request, site_server):
+    """Every browser test also fails if any request it made ended in a server error."""
+    offset = site_server.log_size()
+    yield
+    new_log = site_server.log_since(offset)
+    errors = [line for line in new_log.splitlines() if SERVER_ERROR_LINE.search(line)]
+    assert not errors, "Server errors during the test:\n" + new_log[-6000:]
+
+
+@pytest.fixture(scope="package")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}. Install Debian's package "
+            "(apt-get install chromium) or run scripts/test, which installs it; "
+            "the browser tests are never skipped."
+        )
+    # Package scope: Playwright's event loop is closed before the rest of the
+    # suite runs, so Django's async-safety check never sees it.
+    with sync_playwright() as playwright:
+        # launch() gives Chromium a fresh, temporary user-data-dir of its own.
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class Session:
+    """One person's browser: a context of its own, with what went wrong in it recorded."""
+
+    def __init__(self, context, page, site_url):
+        self.context = context
+        self.page = page
+        self.site_url = site_url
+        self.external_requests = []
+        self.console_errors = []
+
+
+@pytest.fixture
+def open_session(browser, site_server):
+    """Open a fresh browser context (no cookies, no history) and a page in it.
+
+    Options: ``javascript`` (False for the no-JavaScript journey), ``width`` and
+    ``height`` of the viewport, ``clipboard`` (grant clipboard access), and
+    ``check_console`` (fail the test on a JavaScript error or a blocked resource,
+    on by default; the Wagtail admin's own scripts are not ours to judge).
+    """
+    sessions = []
+
+    def _open(*, javascript=True, width=1280, height=900, clipboard=False, check_console=True):
+        context = browser.new_context(
+            base_url=site_server.url,
+            viewport={"width": width, "height": height},
+            java_script_enabled=javascript,
+            permissions=["clipboard-read", "clipboard-write"] if clipboard else [],
+            locale="en-GB",
+            timezone_id="Europe/London",
+        )
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        session = Session(context, page, site_server.url)
+        session.check_console = check_console
+
+        def leave_localhost(route):
+            url = route.request.url
+            session.external_requests.append(url)
+            if url.startswith(QUICK_EXIT_URL):
+                route.fulfill(
+                    status=200,
+                    content_type="text/html",
+                    body="<!doctype html><title>Weather</title><h1>Weather</h1>",
+                )
+            else:
+                route.abort()
+
+        context.route(
+            re.compile(r"^(?!" + re.escape(site_server.url) + r"/)https?://"), leave_localhost
+        )
+        page.on(
+            "console",
+            lambda message: (
+                session.console_errors.append(message.text) if message.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda error: session.console_errors.append(str(error)))
+        sessions.append(session)
+        return session
+
+    yield _open
+    for session in sessions:
+        with contextlib.suppress(Exception):
+            session.context.close()
+    for session in sessions:
+        if session.check_console:
+            assert not session.console_errors, session.console_errors
