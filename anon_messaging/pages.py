@@ -23,7 +23,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, Site
 
-from . import cases, codes, forms, throttle
+from . import cases, codes, error_reports, forms, throttle
 from .conf import get_setting
 from .models import Case, Message
 
@@ -173,6 +173,7 @@ class ReportFormMixin(FormMixin, models.Model):
         return snapshot
 
     def serve(self, request, *args, **kwargs):
+        error_reports.protect_request(request)  # answers never reach an error report
         if request.method == "POST":
             form = self.get_form(request.POST, page=self, user=request.user)
             if cases.submission_exists(request.POST.get("submission_token", "")):
@@ -300,6 +301,11 @@ class MessagingPageMixin(RoutablePageMixin, models.Model):
 
     def get_context(self, request, *args, **kwargs):
         return base_template_context(super().get_context(request, *args, **kwargs))
+
+    def serve(self, request, *args, **kwargs):
+        # Neither the typed code nor the session key may reach an error report.
+        error_reports.protect_request(request)
+        return super().serve(request, *args, **kwargs)
 
     # Session handling ---------------------------------------------------------------
 
@@ -501,6 +507,10 @@ class SupportPageMixin(models.Model):
 
     def get_context(self, request, *args, **kwargs):
         return base_template_context(super().get_context(request, *args, **kwargs))
+
+    def serve(self, request, *args, **kwargs):
+        error_reports.protect_request(request)  # no address or browser in an error report
+        return super().serve(request, *args, **kwargs)
 
 
 class SupportPage(SupportPageMixin, Page):
