@@ -87,15 +87,22 @@ def authenticate(raw_code):
         codes.verify_code(None, codes.generate_code())
         return None
     case = (
-        Case.objects.filter(selector_digest=codes.selector_digest(code), messaging_enabled=True)
-        .only("pk", "code_hash")
+        Case.objects.filter(
+            selector_digest__in=codes.selector_digests(code), messaging_enabled=True
+        )
+        .only("pk", "code_hash", "selector_digest")
         .first()
     )
     matches, new_hash = codes.verify_code(case.code_hash if case else None, code)
     if not matches:
         return None
-    if new_hash:
-        Case.objects.filter(pk=case.pk).update(code_hash=new_hash)
+    upgrades = {"code_hash": new_hash} if new_hash else {}
+    current_digest = codes.selector_digest(code)
+    if case.selector_digest != current_digest:
+        # Found under a SECRET_KEY_FALLBACKS key: move the case to the current key.
+        upgrades["selector_digest"] = current_digest
+    if upgrades:
+        Case.objects.filter(pk=case.pk).update(**upgrades)
     return case
 
 

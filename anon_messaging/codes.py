@@ -53,10 +53,21 @@ def normalise_code(raw):
     return cleaned
 
 
-def selector_digest(code):
+def selector_digest(code, secret_key=None):
     """Keyed index of the code's selector: equality look-up without storing the code."""
-    key = hashlib.sha256(b"anon_messaging.codes.selector:" + settings.SECRET_KEY.encode())
+    secret_key = settings.SECRET_KEY if secret_key is None else secret_key
+    key = hashlib.sha256(b"anon_messaging.codes.selector:" + secret_key.encode())
     return hmac.new(key.digest(), code[:SELECTOR_LENGTH].encode(), hashlib.sha256).hexdigest()
+
+
+def selector_digests(code):
+    """The selector's digest under SECRET_KEY, then under each of SECRET_KEY_FALLBACKS.
+
+    Looking a code up by all of them means rotating SECRET_KEY the way Django
+    recommends locks no reporter out; a log-in moves the case to the current key.
+    """
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [selector_digest(code, key) for key in keys]
 
 
 def _hasher():

@@ -6,6 +6,7 @@ import secrets
 
 import pytest
 from argon2 import PasswordHasher, extract_parameters
+from cryptography.fernet import Fernet
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -309,3 +310,46 @@ def test_raised_argon2_parameters_keep_old_codes_working_and_upgrade_the_hash(
     assert log_in(type(client)(), code).status_code == 302
     case.refresh_from_db()
     assert case.code_hash == upgraded
+
+
+# --- Rotating SECRET_KEY -------------------------------------------------------------------
+
+
+def test_rotating_secret_key_with_a_fallback_keeps_codes_working(
+    new_cases, client, settings, argon2_verifications
+):
+    # Report text has keys of its own, as on a real site, so only the codes feel the change.
+    settings.ANON_MESSAGING = {
+        **settings.ANON_MESSAGING,
+        "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
+    }
+    old_key = settings.SECRET_KEY
+    _response, code = submit_anonymous(client, "Reported under the old key.")
+    case = new_cases.get()
+
+    settings.SECRET_KEY = "rotated-" + old_key
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    argon2_verifications.clear()
+    reporter = type(client)()
+    assert log_in(reporter, code).status_code == 302
+    assert len(argon2_verifications) == 1
+    assert "Reported under the old key." in reporter.get(MESSAGING).content.decode()
+    case.refresh_from_db()
+    assert case.selector_digest == codes.selector_digest(codes.normalise_code(code))
+
+    # Moved to the new key at that log-in, so the fallback can be dropped.
+    settings.SECRET_KEY_FALLBACKS = []
+    assert log_in(type(client)(), code).status_code == 302
+
+
+def test_without_the_old_key_as_a_fallback_codes_stop_working(new_cases, client, settings):
+    settings.ANON_MESSAGING = {
+        **settings.ANON_MESSAGING,
+        "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
+    }
+    _response, code = submit_anonymous(client, "Reported under the old key.")
+    settings.SECRET_KEY = "rotated-" + settings.SECRET_KEY
+    settings.SECRET_KEY_FALLBACKS = []
+    response = log_in(type(client)(), code)
+    assert response.status_code == 200
+    assert WRONG_CODE_ERROR in response.content.decode()
