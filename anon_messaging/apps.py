@@ -13,12 +13,17 @@ class AnonMessagingConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         # deadlines connects the signals that keep cached calendars fresh.
-        from . import deadlines, reminders  # noqa: F401
+        from . import deadlines, notifications, reminders  # noqa: F401
 
         # The reminder schedule is made after migrate, never at import time.
         post_migrate.connect(
             reminders.post_migrate_handler,
             sender=self,
             dispatch_uid="anon_messaging.reminder_schedule",
+        )
+        post_migrate.connect(
+            notifications.post_migrate_handler,
+            sender=self,
+            dispatch_uid="anon_messaging.adviser_alert_schedule",
         )
         checks.register(reminders.check_cluster_settings)

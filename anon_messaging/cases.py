@@ -5,11 +5,15 @@ Pages and admin views call these so every route shares one set of rules.
 
 import logging
 
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from wagtail.log_actions import log
 
-from . import codes, deadlines
-from .models import Case, ContactDetails, Message, ReportingSettings
+from . import audit, codes, deadlines
+from .conf import get_setting
+from .models import Case, ContactDetails, InternalNote, Message, ReportingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,7 @@ def create_case(*, route, answers, site, form_page, submission_token, opt_in, co
     """
     code = codes.generate_code() if opt_in else None
     code_hash = codes.hash_code(code) if code else None
+    team = intake_team()
     now = timezone.now()
     for _attempt in range(_MAX_COLLISION_RETRIES):
         try:
@@ -63,6 +68,7 @@ def create_case(*, route, answers, site, form_page, submission_token, opt_in, co
                     awaiting_since=now,
                     response_due_at=response_due_at(site, now),
                     adviser_alert_pending=True,
+                    assigned_team=team,
                 )
                 case.save()
                 if route == Case.Route.CONTACT and contact:
@@ -134,3 +140,147 @@ def post_message(case, *, sender, body, author=None):
                 update_fields.append("status")
         locked.save(update_fields=update_fields)
     return message
+
+
+# --- Adviser actions: the admin case view calls these; each writes and logs atomically ---
+
+
+class CaseActionRefused(Exception):
+    """An adviser action that the case's state does not allow; the message says why."""
+
+
+def intake_team():
+    """The group new cases are assigned to (the INTAKE_TEAM setting), or None."""
+    name = get_setting("INTAKE_TEAM")
+    return Group.objects.filter(name=name).first() if name else None
+
+
+def _person(user):
+    return {"id": user.pk, "name": user.get_full_name().strip() or user.get_username()}
+
+
+def open_case(case, *, user, log_opening=True):
+    """An adviser opened the case: the reporter's messages are read; a new case is open.
+
+    Returns the ids of the reporter's messages no adviser had read before.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        unread = set(
+            Message.objects.filter(
+                case=case, sender=Message.Sender.REPORTER, read_by_adviser_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        if unread:
+            Message.objects.filter(pk__in=unread).update(read_by_adviser_at=now)
+        moved = Case.objects.filter(pk=case.pk, status=Case.Status.NEW).update(
+            status=Case.Status.OPEN
+        )
+        if log_opening:
+            log(case, audit.OPENED, user=user)
+        if moved:
+            case.status = Case.Status.OPEN
+            log(
+                case,
+                audit.STATUS_CHANGED,
+                user=user,
+                data={"from": Case.Status.NEW, "to": Case.Status.OPEN, "automatic": True},
+            )
+    return unread
+
+
+def reply(case, *, author, body):
+    """An adviser's message to the reporter, shown on their next page load."""
+    with transaction.atomic():
+        current = Case.objects.select_for_update().get(pk=case.pk)
+        if not current.messaging_enabled:
+            raise CaseActionRefused(
+                gettext(
+                    "This reporter did not choose anonymous messaging, so they cannot read "
+                    "replies here."
+                )
+            )
+        if current.is_closed:
+            raise CaseActionRefused(gettext("This case is closed. Reopen it to reply."))
+        message = post_message(current, sender=Message.Sender.ADVISER, body=body, author=author)
+        log(current, audit.REPLIED, user=author, data={"message": message.pk})
+    return message
+
+
+def add_note(case, *, author, body):
+    """An internal note: advisers only, never shown to the reporter."""
+    with transaction.atomic():
+        note = InternalNote.objects.create(case=case, author=author, body=body)
+        log(case, audit.NOTE_ADDED, user=author, data={"note": note.pk})
+    return note
+
+
+def change_status(case, *, user, status, outcomes=()):
+    """Move a case to ``status``; closing records one or more outcomes, reopening clears them."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        old = locked.status
+        if status == old:
+            raise CaseActionRefused(
+                gettext("The case is already “%(status)s”.")
+                % {"status": locked.get_status_display()}
+            )
+        if status == Case.Status.CLOSED and not outcomes:
+            raise CaseActionRefused(gettext("Choose at least one outcome to close the case."))
+        locked.status = status
+        data = {"from": old, "to": status}
+        if status == Case.Status.CLOSED:
+            locked.closed_at = timezone.now()
+            locked.save(update_fields=["status", "closed_at"])
+            locked.outcomes.set(outcomes)
+            data["outcomes"] = [outcome.name for outcome in outcomes]
+        else:
+            locked.closed_at = None
+            locked.save(update_fields=["status", "closed_at"])
+            if old == Case.Status.CLOSED:
+                locked.outcomes.clear()
+        log(locked, audit.STATUS_CHANGED, user=user, data=data)
+    case.status, case.closed_at = locked.status, locked.closed_at
+    return locked
+
+
+def assign(case, *, user, adviser=None, team=None):
+    """Give the case to an adviser, a team (a group), both, or neither."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        unchanged = locked.assigned_to_id == getattr(adviser, "pk", None) and (
+            locked.assigned_team_id == getattr(team, "pk", None)
+        )
+        if unchanged:
+            raise CaseActionRefused(gettext("The case is already assigned that way."))
+        locked.assigned_to, locked.assigned_team = adviser, team
+        locked.save(update_fields=["assigned_to", "assigned_team"])
+        data = {
+            "adviser": _person(adviser) if adviser else None,
+            "team": {"id": team.pk, "name": team.name} if team else None,
+        }
+        log(locked, audit.ASSIGNED, user=user, data=data)
+    case.assigned_to, case.assigned_team = adviser, team
+    return locked
+
+
+def record_response_elsewhere(case, *, user):
+    """The adviser answered outside messaging (a call, an email): nothing is owed now."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if not locked.awaiting_reply:
+            raise CaseActionRefused(gettext("This case is not waiting for a response."))
+        locked.awaiting_reply = False
+        locked.awaiting_since = None
+        locked.response_due_at = None
+        locked.acknowledged_at = locked.acknowledged_at or now
+        locked.save(
+            update_fields=["awaiting_reply", "awaiting_since", "response_due_at", "acknowledged_at"]
+        )
+        log(locked, audit.RESPONDED_ELSEWHERE, user=user)
+    return locked
+
+
+def log_contact_details_viewed(case, *, user):
+    log(case, audit.CONTACT_DETAILS_VIEWED, user=user)

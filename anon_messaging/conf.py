@@ -24,6 +24,13 @@ DEFAULTS = {
     "THROTTLE": {},
     # Sender of adviser alert emails; the subject is fixed so timing and content leak nothing.
     "FROM_EMAIL": None,
+    # The group new cases are assigned to, so its members see them (docs/permissions.md).
+    # None leaves new cases unassigned; then only users who may see every case see them.
+    "INTAKE_TEAM": "Case advisers",
+    # Adviser alerts: a django-q2 task every ALERT_SCAN_MINUTES sends one email per case
+    # once the reporter has been quiet for ALERT_QUIET_MINUTES, so a burst gives one email.
+    "ALERT_SCAN_MINUTES": 1,
+    "ALERT_QUIET_MINUTES": 2,
     # django-q2 schedule for the overdue-response scan, in minutes.
     "REMINDER_SCAN_MINUTES": 15,
     # Seconds the scan may run before the cluster stops it; keep it below Q_CLUSTER's

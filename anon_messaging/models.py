@@ -19,7 +19,7 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
-from wagtail.models import Orderable
+from wagtail.models import BaseLogEntry, BaseLogEntryManager, Orderable
 
 from .codes import ALPHABET
 from .fields import EncryptedJSONField, EncryptedTextField
@@ -238,6 +238,48 @@ class InternalNote(models.Model):
 
     def __str__(self):
         return str(_("Note %(pk)s on %(case)s") % {"pk": self.pk, "case": self.case_id})
+
+
+class CaseLogEntryManager(BaseLogEntryManager):
+    def log_action(self, instance, action, **kwargs):
+        kwargs.update(case=instance)
+        return super().log_action(instance, action, **kwargs)
+
+    def viewable_by_user(self, user):
+        # Wagtail's site history report lists entries through this: an adviser must
+        # not learn there about cases they cannot open.
+        if user.is_active and (user.is_superuser or user.has_perm("anon_messaging.view_all_cases")):
+            return self.all()
+        return self.filter(case_id__in=Case.objects.visible_to(user).values("pk"))
+
+    def for_instance(self, instance):
+        return self.filter(case_id=instance.pk)
+
+
+class CaseLogEntry(BaseLogEntry):
+    """A case's audit trail (Wagtail's audit log, kept apart from ModelLogEntry).
+
+    No foreign-key constraint, so the lines that say a case existed outlive it.
+    The data holds ids, names and statuses only: never report or message text.
+    """
+
+    case = models.ForeignKey(
+        Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    objects = CaseLogEntryManager()
+
+    class Meta(BaseLogEntry.Meta):
+        ordering = ["-timestamp", "-id"]
+        verbose_name = _("case log entry")
+        verbose_name_plural = _("case log entries")
+
+    def __str__(self):
+        return f"CaseLogEntry {self.pk}: {self.action} on case {self.case_id}"
+
+    @property
+    def object_id(self):
+        return self.case_id
 
 
 def validate_time_zone(value):

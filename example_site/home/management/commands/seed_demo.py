@@ -1,12 +1,15 @@
 """Build the demo site: pages, wording, settings and demo-only users. Safe to run again."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from wagtail.models import Page, Site
 
-from anon_messaging.models import ReportingSettings
+from anon_messaging import cases
+from anon_messaging.models import Case, CaseOutcome, Message, ReportingSettings
 from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
 from home.models import HomePage
 
@@ -29,6 +32,14 @@ BEHAVIOUR_CHOICES = "\n".join(
         "Other",
     ]
 )
+
+DEMO_CASE_TOKEN = "demo-seed-case-"
+DEMO_OUTCOMES = [
+    "Advice and support given",
+    "Referred to a formal process",
+    "Resolved informally",
+    "No further action, as the reporter chose",
+]
 
 QUESTIONS = [
     {
@@ -199,6 +210,7 @@ class Command(BaseCommand):
         site_settings.sla_text = "3 working days"
         site_settings.save()
         self.users()
+        self.demo_cases(site)
         self.stdout.write(self.style.SUCCESS("Demo site ready at http://127.0.0.1:8000/"))
 
     def home_page(self):
@@ -275,15 +287,8 @@ class Command(BaseCommand):
 
     def users(self):
         user_model = get_user_model()
-        advisers, _ = Group.objects.get_or_create(name="Case advisers")
-        if not advisers.permissions.exists():
-            advisers.permissions.set(
-                Permission.objects.filter(
-                    content_type__app_label="anon_messaging",
-                    codename__in=["view_case", "change_case", "access_admin"],
-                )
-            )
-            advisers.permissions.add(Permission.objects.get(codename="access_admin"))
+        # Created, with its permissions, by anon_messaging's migrations.
+        advisers = Group.objects.get(name="Case advisers")
         editors = Group.objects.filter(name="Editors").first()
         specs = [
             ("admin", {"is_superuser": True, "is_staff": True}, None),
@@ -303,3 +308,104 @@ class Command(BaseCommand):
             "Demo-only users admin, adviser and editor, password “changeme”. "
             "Never create these on a real site."
         )
+
+    # --- Demo cases for the advisers' area -------------------------------------------
+
+    def demo_cases(self, site):
+        """A few cases in several states, so an adviser sees a populated list. Made once."""
+        for name in DEMO_OUTCOMES:
+            CaseOutcome.objects.get_or_create(name=name)
+        if Case.objects.filter(submission_token__startswith=DEMO_CASE_TOKEN).exists():
+            return
+        user_model = get_user_model()
+        adviser = user_model.objects.get(username="adviser")
+        admin = user_model.objects.get(username="admin")
+        anonymous_form = ReportFormPage.objects.get(slug="anonymous")
+        contact_form = ReportFormPage.objects.get(slug="with-contact-details")
+
+        def report(number, form, what_happened, *, days_ago, **kwargs):
+            case, _code = cases.create_case(
+                route=form.reporting_route,
+                answers=[
+                    {"label": "What happened?", "type": "multiline", "value": what_happened},
+                    {
+                        "label": "What kind of behaviour was it?",
+                        "type": "checkboxes",
+                        "value": kwargs.pop("kinds", ["Bullying"]),
+                    },
+                ],
+                site=site,
+                form_page=form,
+                submission_token=f"{DEMO_CASE_TOKEN}{number}",
+                # The code is thrown away: nobody can log in to a demo case as its reporter.
+                opt_in=kwargs.pop("opt_in", True),
+                **kwargs,
+            )
+            received = case.created_at - timedelta(days=days_ago)
+            Case.objects.filter(pk=case.pk).update(
+                created_at=received,
+                awaiting_since=received,
+                response_due_at=cases.response_due_at(site, received),
+            )
+            case.refresh_from_db()
+            return case
+
+        report(1, anonymous_form, "Demo: comments about my accent in every seminar.", days_ago=0)
+
+        ongoing = report(
+            2,
+            anonymous_form,
+            "Demo: a member of staff keeps messaging me late at night.",
+            days_ago=1,
+            kinds=["Harassment or stalking"],
+        )
+        cases.assign(ongoing, user=admin, adviser=adviser, team=ongoing.assigned_team)
+        cases.open_case(ongoing, user=adviser)
+        cases.post_message(
+            ongoing, sender=Message.Sender.REPORTER, body="Demo: it happened again yesterday."
+        )
+        cases.reply(
+            ongoing,
+            author=adviser,
+            body="Demo: thank you for telling us. Would you like to talk about support options?",
+        )
+        cases.post_message(
+            ongoing, sender=Message.Sender.REPORTER, body="Demo: yes please, what can you offer?"
+        )
+        cases.add_note(
+            ongoing, author=adviser, body="Demo: check the wellbeing team's availability."
+        )
+
+        with_contact = report(
+            3,
+            contact_form,
+            "Demo: I was left out of every team meeting after I complained.",
+            days_ago=2,
+            opt_in=False,
+            kinds=["Discrimination"],
+            contact={
+                "name": "Sam Demo",
+                "email": "sam.demo@example.org",
+                "phone": "",
+                "preferred_method": "email",
+            },
+        )
+        cases.open_case(with_contact, user=admin)
+
+        closed = report(4, anonymous_form, "Demo: shouted at in the lab.", days_ago=30)
+        cases.open_case(closed, user=admin)
+        cases.reply(closed, author=admin, body="Demo: we have spoken to the lab manager.")
+        cases.change_status(
+            closed,
+            user=admin,
+            status=Case.Status.CLOSED,
+            outcomes=list(CaseOutcome.objects.filter(name=DEMO_OUTCOMES[0])),
+        )
+
+        report(5, anonymous_form, "Demo: nobody has answered me yet.", days_ago=10)
+
+        # Seeded activity needs no alert emails; the reporter journey's new cases get them.
+        Case.objects.filter(submission_token__startswith=DEMO_CASE_TOKEN).update(
+            adviser_alert_pending=False
+        )
+        self.stdout.write("Demo cases added for the advisers' area.")

@@ -1,0 +1,139 @@
+"""Forms on the adviser's case view. Errors are specific; what was typed is kept."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .conf import get_setting
+from .forms import LengthLimitedCharField
+from .models import Case, CaseOutcome
+
+
+def _text_field(label, required_message, rows):
+    limit = get_setting("MESSAGE_MAX_LENGTH")
+    return LengthLimitedCharField(
+        label=label,
+        limit=limit,
+        help_text=_("Up to %(limit)d characters.") % {"limit": limit},
+        error_messages={"required": required_message},
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+class _TextForm(forms.Form):
+    """One text box, limited like the reporter's messages (MESSAGE_MAX_LENGTH)."""
+
+    label = required_message = None
+    rows = 4
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"] = _text_field(self.label, self.required_message, self.rows)
+
+
+class ReplyForm(_TextForm):
+    label = _("Reply to the reporter")
+    required_message = _("Write a reply before sending.")
+    rows = 6
+
+
+class NoteForm(_TextForm):
+    label = _("Internal note (advisers only, never shown to the reporter)")
+    required_message = _("Write a note before saving.")
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("New status"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a status.")},
+    )
+    outcomes = forms.ModelMultipleChoiceField(
+        label=_("Outcomes"),
+        queryset=CaseOutcome.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Needed to close the case: choose one or more."),
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        # A new case becomes open when someone opens it; nobody sets "new" by hand.
+        self.fields["status"].choices = [
+            (value, label)
+            for value, label in Case.Status.choices
+            if value not in (Case.Status.NEW, case.status)
+        ]
+        self.fields["outcomes"].queryset = CaseOutcome.objects.filter(active=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        outcomes = cleaned.get("outcomes")
+        if status == Case.Status.CLOSED and not outcomes:
+            self.add_error("outcomes", _("Choose at least one outcome to close the case."))
+        elif status and status != Case.Status.CLOSED and outcomes:
+            self.add_error(
+                "outcomes", _("Outcomes are recorded only when closing: untick them or close.")
+            )
+        return cleaned
+
+
+def advisers_who_can_see_cases():
+    """Active users who may see cases: the people a case can be assigned to."""
+    user_model = get_user_model()
+    view_case = Permission.objects.filter(
+        content_type__app_label="anon_messaging", codename="view_case"
+    )
+    return (
+        user_model.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=view_case)
+            | Q(groups__permissions__in=view_case)
+        )
+        .distinct()
+        .order_by("first_name", "last_name", user_model.USERNAME_FIELD)
+    )
+
+
+def teams():
+    """Groups whose members may see cases: assigning a case to another group shows it to nobody."""
+    return (
+        Group.objects.filter(
+            permissions__content_type__app_label="anon_messaging",
+            permissions__codename="view_case",
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+class AdviserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        full_name = obj.get_full_name().strip()
+        return f"{full_name} ({obj.get_username()})" if full_name else obj.get_username()
+
+
+class AssignForm(forms.Form):
+    adviser = AdviserChoiceField(
+        label=_("Adviser"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("No adviser"),
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"),
+        queryset=Group.objects.none(),
+        required=False,
+        empty_label=_("No team"),
+        help_text=_("Everyone in the team can see the case."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["adviser"].queryset = advisers_who_can_see_cases()
+        self.fields["team"].queryset = teams()

@@ -1,0 +1,615 @@
+"""The advisers' area of the Wagtail admin: case list, case view, history, outcomes.
+
+Built on wagtail-modeladmin. Every wagtail_modeladmin import lives in this module,
+so the area can move to Wagtail's own viewsets without touching anything else.
+
+Visibility: every case URL looks the case up in ``Case.objects.visible_to(user)``
+and answers 404 otherwise, so a guessed URL tells nobody whether a case exists.
+"""
+
+from django.contrib import messages
+from django.contrib.admin import SimpleListFilter
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.template.response import TemplateResponse
+from django.urls import re_path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.admin_url_finder import register_admin_url_finder
+from wagtail_modeladmin.helpers import AdminURLHelper, ButtonHelper, PermissionHelper
+from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.views import (
+    DeleteView,
+    HistoryView,
+    IndexView,
+    InspectView,
+    InstanceSpecificView,
+)
+
+from . import admin_forms, cases
+from .admin_views import user_can_see_cases, with_reply_flags
+from .models import Case, CaseOutcome
+
+# The reminders' panel (deadlines, reminders sent), shown on the case when installed.
+DEADLINES_TEMPLATE = "anon_messaging/admin/includes/case_deadlines.html"
+
+
+def _template_exists(name):
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+# A case the user just acted on: the page they are sent back to is not a new "opening".
+JUST_ACTED_SESSION_KEY = "anon_messaging.admin.just_acted"
+
+
+class NumericPkURLHelper(AdminURLHelper):
+    """Only digits reach the views, so a mangled id is a plain 404, never a server error."""
+
+    def _get_object_specific_action_url_pattern(self, action):
+        return rf"^{self.base_url_path}/{action}/(?P<instance_pk>[0-9]+)/$"
+
+
+# --- Permissions and buttons ------------------------------------------------------------
+
+
+class CasePermissionHelper(PermissionHelper):
+    """Cases are created by reporters and removed by the retention policy, never by hand."""
+
+    def user_can_list(self, user):
+        return user_can_see_cases(user)
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_inspect_obj(self, user, obj):
+        return Case.objects.visible_to(user).filter(pk=obj.pk).exists()
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
+
+
+class CaseButtonHelper(ButtonHelper):
+    def get_primary_button(self, obj):
+        # Rows come from visible_to() already, so no per-row permission query.
+        return {
+            "url": self.url_helper.get_action_url("inspect", obj.pk),
+            "label": gettext("Open case"),
+            "title": gettext("Open case %(reference)s") % {"reference": obj.reference},
+        }
+
+    def get_buttons_for_obj(self, obj, *args, **kwargs):
+        return []
+
+
+class CaseURLFinder:
+    """Where Wagtail (site history, log entries) links a case: its case view, if visible."""
+
+    def __init__(self, user=None):
+        self.user = user
+
+    def get_edit_url(self, instance):
+        if self.user is not None and not (
+            Case.objects.visible_to(self.user).filter(pk=instance.pk).exists()
+        ):
+            return None
+        return reverse(CaseAdmin.url_name("inspect"), args=[instance.pk])
+
+
+# --- List filters -----------------------------------------------------------------------
+
+
+class StatusFilter(SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Not closed")), *Case.Status.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "active":
+            return queryset.exclude(status=Case.Status.CLOSED)
+        if value in Case.Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class AssignedFilter(SimpleListFilter):
+    title = _("assigned to")
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("me", _("To me")),
+            ("team", _("To one of my teams")),
+            ("unassigned", _("To no adviser yet")),
+        ]
+
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        choices[0]["display"] = gettext("Anyone")
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assigned_to=request.user)
+        if value == "team":
+            return queryset.filter(assigned_team__in=request.user.groups.all())
+        if value == "unassigned":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
+class YesFilter(SimpleListFilter):
+    """A flag filter: everything, or only the cases with the flag."""
+
+    flag = None
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(**{self.flag: True})
+        return queryset
+
+
+class AwaitingReplyFilter(YesFilter):
+    title = _("awaiting reply")
+    parameter_name = "awaiting"
+    flag = "needs_reply"
+
+
+class OverdueFilter(YesFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+    flag = "is_overdue"
+
+
+class RouteFilter(SimpleListFilter):
+    title = _("route")
+    parameter_name = "route"
+
+    def lookups(self, request, model_admin):
+        return Case.Route.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Case.Route.values:
+            return queryset.filter(route=self.value())
+        return queryset
+
+
+# --- Views -------------------------------------------------------------------------------
+
+
+class CaseIndexView(IndexView):
+    def get_filters_params(self, params=None):
+        # Only our filters' parameters reach the queryset. modeladmin would otherwise
+        # apply any other parameter as an ORM lookup (?assigned_to__password__startswith=).
+        allowed = {list_filter.parameter_name for list_filter in self.list_filter}
+        lookup_params = super().get_filters_params(params)
+        return {key: value for key, value in lookup_params.items() if key in allowed}
+
+
+class VisibleCaseMixin:
+    """Looks the case up among those the user may see; 404 for every other id."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.instance = get_object_or_404(
+            Case.objects.visible_to(request.user).select_related(
+                "assigned_to", "assigned_team", "site"
+            ),
+            pk=self.instance_pk,
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return self.instance.reference
+
+
+class CaseView(VisibleCaseMixin, InspectView):
+    """The case: report, contact details link, conversation, notes, status, assignment."""
+
+    page_title = _("Case")
+    ACTIONS = ("reply", "note", "status", "assign", "responded")
+
+    def check_action_permitted(self, user):
+        return True  # VisibleCaseMixin has checked, with the case itself
+
+    def get(self, request, *args, **kwargs):
+        just_acted = request.session.pop(JUST_ACTED_SESSION_KEY, None) == self.instance.pk
+        newly_read = cases.open_case(self.instance, user=request.user, log_opening=not just_acted)
+        return self.render_case(new_message_ids=newly_read)
+
+    def post(self, request, *args, **kwargs):
+        action = request.POST.get("action")
+        if action not in self.ACTIONS:
+            messages.error(request, gettext("That action is not known. Nothing was changed."))
+            return redirect(self.case_url)
+        return getattr(self, f"post_{action}")(request)
+
+    # Actions ------------------------------------------------------------------------------
+
+    def require(self, permission):
+        if not self.request.user.has_perm(permission):
+            raise PermissionDenied
+
+    def post_reply(self, request):
+        self.require("anon_messaging.add_message")
+        form = admin_forms.ReplyForm(request.POST, prefix="reply")
+        body = form.cleaned_data["body"] if form.is_valid() else None
+        if body and self.run(form, cases.reply, author=request.user, body=body):
+            return self.done(
+                gettext("Reply sent. The reporter sees it the next time they look."),
+                "conversation-section",
+            )
+        return self.render_case(reply_form=form)
+
+    def post_note(self, request):
+        self.require("anon_messaging.add_internalnote")
+        form = admin_forms.NoteForm(request.POST, prefix="note")
+        body = form.cleaned_data["body"] if form.is_valid() else None
+        if body and self.run(form, cases.add_note, author=request.user, body=body):
+            return self.done(gettext("Internal note saved."), "notes-section")
+        return self.render_case(note_form=form)
+
+    def post_status(self, request):
+        self.require("anon_messaging.change_case")
+        form = admin_forms.StatusForm(request.POST, prefix="status", case=self.instance)
+        changed = form.is_valid() and self.run(
+            form,
+            cases.change_status,
+            user=request.user,
+            status=form.cleaned_data["status"],
+            outcomes=list(form.cleaned_data["outcomes"]),
+        )
+        if changed:
+            return self.done(
+                gettext("Status changed to “%(status)s”.")
+                % {"status": changed.get_status_display()},
+                "status-section",
+            )
+        return self.render_case(status_form=form)
+
+    def post_assign(self, request):
+        self.require("anon_messaging.change_case")
+        form = admin_forms.AssignForm(request.POST, prefix="assign")
+        assigned = form.is_valid() and self.run(
+            form,
+            cases.assign,
+            user=request.user,
+            adviser=form.cleaned_data["adviser"],
+            team=form.cleaned_data["team"],
+        )
+        if assigned:
+            return self.done(gettext("Assignment saved."), "assignment-section")
+        return self.render_case(assign_form=form)
+
+    def post_responded(self, request):
+        self.require("anon_messaging.change_case")
+        try:
+            cases.record_response_elsewhere(self.instance, user=request.user)
+        except cases.CaseActionRefused as refused:
+            messages.error(request, str(refused))
+            return redirect(self.case_url)
+        return self.done(
+            gettext("Recorded that the reporter has had a response."), "status-section"
+        )
+
+    def run(self, form, action, **kwargs):
+        """Do the action; on refusal or a database failure, say so on the form, keep the text."""
+        try:
+            return action(self.instance, **kwargs) or True
+        except cases.CaseActionRefused as refused:
+            form.add_error(None, str(refused))
+        except DatabaseError:
+            form.add_error(
+                None,
+                gettext(
+                    "This could not be saved just now, so nothing was changed. "
+                    "What you typed is still here: please try again in a moment."
+                ),
+            )
+        return None
+
+    def done(self, message, anchor):
+        request = self.request
+        messages.success(request, message)
+        if not Case.objects.visible_to(request.user).filter(pk=self.instance.pk).exists():
+            messages.info(request, gettext("The case is no longer assigned to you or your teams."))
+            return redirect(self.index_url)
+        request.session[JUST_ACTED_SESSION_KEY] = self.instance.pk
+        return redirect(f"{self.case_url}#{anchor}")
+
+    # Rendering ----------------------------------------------------------------------------
+
+    @property
+    def case_url(self):
+        return self.url_helper.get_action_url("inspect", self.instance.pk)
+
+    def render_case(self, new_message_ids=(), **bound_forms):
+        case = self.instance
+        user = self.request.user
+        now = timezone.now()
+        forms = {
+            "reply_form": admin_forms.ReplyForm(prefix="reply"),
+            "note_form": admin_forms.NoteForm(prefix="note"),
+            "status_form": admin_forms.StatusForm(prefix="status", case=case),
+            "assign_form": admin_forms.AssignForm(
+                prefix="assign",
+                initial={"adviser": case.assigned_to_id, "team": case.assigned_team_id},
+            ),
+            **bound_forms,
+        }
+        has_errors = any(form.errors for form in bound_forms.values())
+        if has_errors:
+            messages.error(self.request, gettext("Nothing was saved: see the error below."))
+        needs_reply = case.awaiting_reply and case.status not in (
+            Case.Status.CLOSED,
+            Case.Status.WAITING,
+        )
+        context = self.get_context_data(
+            case=case,
+            conversation=list(case.messages.select_related("author")),
+            notes=list(case.notes.select_related("author")),
+            outcomes=list(case.outcomes.all()) if case.is_closed else [],
+            reporting_settings=cases.reporting_settings_for(case.site),
+            needs_reply=needs_reply,
+            is_overdue=bool(needs_reply and case.response_due_at and case.response_due_at < now),
+            can_reply=user.has_perm("anon_messaging.add_message"),
+            can_note=user.has_perm("anon_messaging.add_internalnote"),
+            can_change=user.has_perm("anon_messaging.change_case"),
+            can_view_contact=user.has_perm("anon_messaging.view_contact_details"),
+            contact_url=self.url_helper.get_action_url("contact", case.pk),
+            history_url=self.url_helper.get_action_url("history", case.pk),
+            has_errors=has_errors,
+            new_message_ids=set(new_message_ids),
+            deadlines_template=DEADLINES_TEMPLATE if _template_exists(DEADLINES_TEMPLATE) else None,
+            **forms,
+        )
+        return TemplateResponse(self.request, self.get_template_names(), context)
+
+    def get_context_data(self, **kwargs):
+        # The modeladmin inspect view's field list and buttons are not used here.
+        return InstanceSpecificView.get_context_data(self, **kwargs)
+
+
+class ContactDetailsView(VisibleCaseMixin, InstanceSpecificView):
+    """A reporter's contact details, behind their own permission; every viewing is logged."""
+
+    page_title = _("Contact details")
+
+    def check_action_permitted(self, user):
+        return user.has_perm("anon_messaging.view_contact_details")
+
+    def get(self, request, *args, **kwargs):
+        case = self.instance
+        details = getattr(case, "contact_details", None)
+        if case.route != Case.Route.CONTACT or details is None:
+            raise Http404
+        cases.log_contact_details_viewed(case, user=request.user)
+        context = self.get_context_data(
+            case=case,
+            details=details,
+            case_url=self.url_helper.get_action_url("inspect", case.pk),
+        )
+        return TemplateResponse(request, "anon_messaging/admin/contact_details.html", context)
+
+
+class CaseHistoryView(VisibleCaseMixin, HistoryView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["case_url"] = self.url_helper.get_action_url("inspect", self.instance.pk)
+        return context
+
+
+class OutcomeHistoryView(HistoryView):
+    # modeladmin's history view checks nothing by itself.
+    def check_action_permitted(self, user):
+        return self.permission_helper.user_can_edit_obj(user, self.instance)
+
+
+class OutcomeDeleteView(DeleteView):
+    """An outcome recorded on cases stays, so closed cases keep what was recorded."""
+
+    def in_use(self):
+        return self.instance.case_set.exists()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(in_use=self.in_use(), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self.in_use():
+            messages.error(
+                request,
+                gettext(
+                    "“%(outcome)s” is recorded on closed cases, so it cannot be deleted. "
+                    "Untick “offered when closing” to stop offering it."
+                )
+                % {"outcome": self.instance.name},
+            )
+            return redirect(self.url_helper.get_action_url("edit", self.instance.pk))
+        return super().post(request, *args, **kwargs)
+
+
+# --- ModelAdmin classes -------------------------------------------------------------------
+
+
+class CaseAdmin(ModelAdmin):
+    model = Case
+    menu_label = _("Cases")
+    menu_icon = "clipboard-list"
+    menu_order = 150
+    list_display = (
+        "reference",
+        "route",
+        "status",
+        "assignee",
+        "created_at",
+        "last_reporter_message_at",
+        "awaiting_reply_flag",
+        "overdue_flag",
+    )
+    list_filter = (StatusFilter, AssignedFilter, AwaitingReplyFilter, OverdueFilter, RouteFilter)
+    # The reference only: report text is encrypted and not searchable.
+    search_fields = ("reference",)
+    list_per_page = 100
+    # Cases awaiting a reply first, the longest waiting first; then the oldest cases.
+    ordering = ("-needs_reply", "queue_since")
+    list_export = (
+        "reference",
+        "route_label",
+        "status_label",
+        "assignee",
+        "created_at",
+        "last_reporter_message_at",
+        "awaiting_reply_text",
+        "overdue_text",
+    )
+    export_filename = "cases"
+    inspect_view_enabled = True
+    index_view_class = CaseIndexView
+    inspect_view_class = CaseView
+    history_view_class = CaseHistoryView
+    index_template_name = "anon_messaging/admin/case_index.html"
+    inspect_template_name = "anon_messaging/admin/case.html"
+    history_template_name = "anon_messaging/admin/case_history.html"
+    permission_helper_class = CasePermissionHelper
+    button_helper_class = CaseButtonHelper
+    url_helper_class = NumericPkURLHelper
+
+    @classmethod
+    def url_name(cls, action):
+        return f"anon_messaging_case_modeladmin_{action}"
+
+    def get_queryset(self, request):
+        queryset = with_reply_flags(
+            Case.objects.visible_to(request.user).select_related("assigned_to", "assigned_team")
+        )
+        # Waiting since the reporter's first unanswered word; otherwise since the report.
+        return queryset.annotate(queue_since=Coalesce("awaiting_since", "created_at"))
+
+    # Columns --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _person_name(user):
+        return user.get_full_name().strip() or user.get_username()
+
+    def assignee(self, obj):
+        parts = []
+        if obj.assigned_to:
+            parts.append(self._person_name(obj.assigned_to))
+        if obj.assigned_team:
+            parts.append(gettext("team %(team)s") % {"team": obj.assigned_team.name})
+        return ", ".join(parts)
+
+    assignee.short_description = _("assigned to")
+
+    def awaiting_reply_flag(self, obj):
+        if obj.needs_reply:
+            return format_html('<span class="w-status w-status--primary">{}</span>', _("Awaiting"))
+        return ""
+
+    awaiting_reply_flag.short_description = _("awaiting reply")
+    awaiting_reply_flag.admin_order_field = "needs_reply"
+
+    def overdue_flag(self, obj):
+        if obj.is_overdue:
+            return format_html('<span class="w-status w-status--label">{}</span>', _("Overdue"))
+        return ""
+
+    overdue_flag.short_description = _("overdue")
+    overdue_flag.admin_order_field = "is_overdue"
+
+    # Export columns: plain text, no report content.
+    def route_label(self, obj):
+        return obj.get_route_display()
+
+    route_label.short_description = _("route")
+
+    def status_label(self, obj):
+        return obj.get_status_display()
+
+    status_label.short_description = _("status")
+
+    def awaiting_reply_text(self, obj):
+        return gettext("yes") if obj.needs_reply else gettext("no")
+
+    awaiting_reply_text.short_description = _("awaiting reply")
+
+    def overdue_text(self, obj):
+        return gettext("yes") if obj.is_overdue else gettext("no")
+
+    overdue_text.short_description = _("overdue")
+
+    # Views and URLs ---------------------------------------------------------------------
+
+    def contact_view(self, request, instance_pk):
+        return ContactDetailsView.as_view(model_admin=self, instance_pk=instance_pk)(request)
+
+    def get_admin_urls_for_registration(self):
+        # No create, edit or delete: cases come from reporters; the case view does the rest.
+        urls = [
+            ("index", self.index_view),
+            ("inspect", self.inspect_view),
+            ("history", self.history_view),
+            ("contact", self.contact_view),
+        ]
+        return tuple(
+            re_path(
+                self.url_helper.get_action_url_pattern(action),
+                view,
+                name=self.url_helper.get_action_url_name(action),
+            )
+            for action, view in urls
+        )
+
+    def get_permissions_for_registration(self):
+        # What an administrator can grant groups: seeing and working on cases, replying,
+        # notes, contact details, seeing every case. Cases are never added or deleted by hand.
+        return Permission.objects.filter(
+            content_type__app_label="anon_messaging",
+            content_type__model__in=["case", "message", "internalnote"],
+        ).exclude(codename__in=["add_case", "delete_case"])
+
+    def register_admin_url_finders(self):
+        register_admin_url_finder(Case, CaseURLFinder)
+
+    def register_indexing(self):
+        # Kept out of Wagtail's reference index, so a form page's "usage" lists no cases.
+        pass
+
+
+class CaseOutcomeAdmin(ModelAdmin):
+    model = CaseOutcome
+    menu_label = _("Case outcomes")
+    menu_icon = "tick-inverse"
+    add_to_settings_menu = True
+    list_display = ("name", "active", "sort_order")
+    ordering = ("sort_order", "name")
+    url_helper_class = NumericPkURLHelper
+    delete_view_class = OutcomeDeleteView
+    history_view_class = OutcomeHistoryView
+    delete_template_name = "anon_messaging/admin/outcome_delete.html"
+
+
+def register():
+    """Called from wagtail_hooks.py."""
+    modeladmin_register(CaseAdmin)
+    modeladmin_register(CaseOutcomeAdmin)
