@@ -25,7 +25,7 @@ from wagtail.models import Page, Site
 
 from . import cases, codes, error_reports, forms, throttle
 from .conf import get_setting
-from .models import Case, Message
+from .models import Case, Message, ReportingSettings
 
 SESSION_CASE_KEY = "anon_messaging.case"
 SESSION_SEEN_KEY = "anon_messaging.seen"
@@ -34,6 +34,18 @@ SESSION_SEEN_KEY = "anon_messaging.seen"
 def base_template_context(context):
     context["base_template"] = get_setting("BASE_TEMPLATE")
     return context
+
+
+def reporting_settings_for_request(request, site_id=None):
+    """The reporting settings of the site serving ``request``, or of ``site_id`` if another.
+
+    Wagtail keeps them on the request, so a page and its template tags read them once.
+    """
+    site = Site.find_for_request(request) if request is not None else None
+    if site is not None and site_id in (None, site.pk):
+        return ReportingSettings.for_request(request)
+    other_site = Site.objects.filter(pk=site_id).first() if site_id else None
+    return cases.reporting_settings_for(other_site)
 
 
 def no_store(response):
@@ -408,7 +420,7 @@ class MessagingPageMixin(RoutablePageMixin, models.Model):
             conversation=conversation,
             new_message_ids=new_ids,
             form=form,
-            reporting_settings=cases.reporting_settings_for(case.site),
+            reporting_settings=reporting_settings_for_request(request, case.site_id),
         )
         response.status_code = status
         return response

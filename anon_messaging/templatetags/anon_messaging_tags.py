@@ -9,10 +9,9 @@ from django import template
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
-from wagtail.models import Site
 from wagtail.templatetags.wagtailcore_tags import richtext
 
-from ..cases import reporting_settings_for
+from ..pages import reporting_settings_for_request
 
 register = template.Library()
 
@@ -20,11 +19,9 @@ SLA_PLACEHOLDER = "{sla}"
 
 
 def _reporting_settings(context):
-    request = context.get("request")
     cached = context.get("_anon_messaging_settings")
     if cached is None:
-        site = Site.find_for_request(request) if request is not None else None
-        cached = reporting_settings_for(site)
+        cached = reporting_settings_for_request(context.get("request"))
         # Remember for the rest of the render; a page may hold many placeholders.
         context.dicts[0]["_anon_messaging_settings"] = cached
     return cached
