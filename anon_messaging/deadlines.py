@@ -133,27 +133,6 @@ def calendar_for_site(site):
     return policy_for_site(site).calendar
 
 
-def policies_for_sites(site_ids):
-    """Fresh policies for many sites in two queries, for the reminder scan."""
-    site_ids = set(site_ids)
-    found = {
-        s.site_id: s
-        for s in ReportingSettings.objects.filter(
-            site_id__in=[i for i in site_ids if i is not None]
-        ).prefetch_related("closures")
-    }
-    defaults = None
-    policies = {}
-    for site_id in site_ids:
-        if site_id in found:
-            policies[site_id] = policy_from_settings(found[site_id])
-        else:
-            if defaults is None:
-                defaults = policy_from_settings(ReportingSettings(), closures=[])
-            policies[site_id] = defaults
-    return policies
-
-
 def invalidate(site_id):
     cache.delete(_CACHE_KEY.format(site_id))
 

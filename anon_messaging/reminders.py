@@ -32,11 +32,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.utils import get_admin_base_url
 from wagtail.log_actions import registry as log_registry
-from wagtail.models import ModelLogEntry
 
 from . import deadlines
 from .conf import get_setting
-from .models import Case, ReportingSettings
+from .models import Case, CaseLogEntry, ReportingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -171,11 +170,11 @@ def _claim(candidates, field, now, pick):
             **{field: now}
         )
         if marked != len(chosen):
-            # Only on a database without row locks: keep just the rows this UPDATE marked.
-            ours = set(
-                Case.objects.filter(pk__in=pks, **{field: now}).values_list("pk", flat=True)
-            )
-            chosen = [(case, recipients) for case, recipients in chosen if case.pk in ours]
+            # Another scan got to some of these first: only possible on a database without
+            # row locks. Claim nothing this time rather than risk a second email; the next
+            # scan takes whatever is still unclaimed.
+            transaction.set_rollback(True)
+            return []
     return chosen
 
 
@@ -222,32 +221,49 @@ def _send(claimed, subject, template, field, now, action):
 
 
 def _log(cases, action, now):
-    """Record the sends in each case's admin history, in one INSERT."""
+    """Record the sends in each case's admin history, in one INSERT ... SELECT.
+
+    ``bulk_create`` would split the rows into batches on SQLite, so the scan's
+    cost would grow with the number of cases.
+    """
     if not cases:
         return
-    # The case's own log model when one is registered for it, else Wagtail's general one.
-    log_model = log_registry.get_log_model_for_model(Case) or ModelLogEntry
-    content_type = ContentType.objects.get_for_model(Case)
-    batch = uuid.uuid4()
-    field_names = {field.name for field in log_model._meta.get_fields()}
-
-    def target(case):
-        return {"case_id": case.pk} if "case" in field_names else {"object_id": str(case.pk)}
-
-    log_model.objects.bulk_create(
-        [
-            log_model(
-                content_type=content_type,
-                label=case.reference,
-                action=action,
-                data={},
-                timestamp=now,
-                uuid=batch,
-                **target(case),
-            )
-            for case in cases
-        ]
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    values = {
+        "content_type": ContentType.objects.get_for_model(Case).pk,
+        "action": action,
+        "data": {},
+        "timestamp": now,
+        "uuid": uuid.uuid4(),
+        "user": None,
+        "revision": None,
+    }
+    # The case's own columns fill these two; every other field gets a value or its default.
+    from_case = {"case": Case._meta.pk.column, "label": Case._meta.get_field("reference").column}
+    columns, selected, params = [], [], []
+    for field in CaseLogEntry._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(quote(field.column))
+        if field.name in from_case:
+            selected.append(quote(from_case[field.name]))
+        else:
+            value = values[field.name] if field.name in values else field.get_default()
+            selected.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    pks = [case.pk for case in cases]
+    # Only quoted names from the models' metadata go into the text; values are parameters.
+    sql = "INSERT INTO {} ({}) SELECT {} FROM {} WHERE {} IN ({})".format(  # noqa: S608
+        quote(CaseLogEntry._meta.db_table),
+        ", ".join(columns),
+        ", ".join(selected),
+        quote(Case._meta.db_table),
+        quote(Case._meta.pk.column),
+        ", ".join(["%s"] * len(pks)),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *pks])
 
 
 def scan(now=None):
@@ -315,10 +331,19 @@ def history(case):
     )
 
 
+ACTION_LABELS = {
+    REMINDER_ACTION: _("Overdue reminder sent to the adviser or team"),
+    ESCALATION_ACTION: _("Overdue case escalated to managers"),
+}
+
+
 def register_log_actions(actions):
-    actions.register_action(REMINDER_ACTION, _("Reminder sent"), _("Overdue reminder sent"))
+    """For the ``register_log_actions`` hook: names these entries in the admin's history."""
     actions.register_action(
-        ESCALATION_ACTION, _("Escalation sent"), _("Overdue case escalated to managers")
+        REMINDER_ACTION, _("Send overdue reminder"), ACTION_LABELS[REMINDER_ACTION]
+    )
+    actions.register_action(
+        ESCALATION_ACTION, _("Escalate overdue case"), ACTION_LABELS[ESCALATION_ACTION]
     )
 
 

@@ -1,7 +1,16 @@
 import io
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Cached calendars and throttle counters from one test never reach the next."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

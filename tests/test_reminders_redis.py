@@ -1,0 +1,117 @@
+"""The reminder scan through a Redis broker: configuration only, against the real Redis on
+127.0.0.1:6379 (``TEST_REDIS_URL`` to point elsewhere).
+
+django-q2 reads ``Q_CLUSTER`` once at import, so the test switches its ``Conf`` to Redis,
+as a site's settings would with ``"redis": "redis://..."``. The scheduler puts the task
+on the Redis queue and django-q2's own pusher, worker and monitor take it off and run it
+in this process, as a cluster's processes would.
+"""
+
+import os
+import uuid
+from datetime import timedelta
+from multiprocessing import Event, Value
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.brokers.redis_broker import Redis
+from django_q.conf import Conf
+from django_q.models import Schedule, Success
+from django_q.monitor import monitor
+from django_q.pusher import pusher
+from django_q.queues import Queue
+from django_q.scheduler import scheduler
+from django_q.tasks import async_task
+from django_q.worker import worker
+from wagtail.models import Site
+
+from anon_messaging import reminders
+from anon_messaging.models import Case
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
+
+
+@pytest.fixture
+def redis_broker(monkeypatch):
+    """A Redis-configured django-q2 with a queue of its own, emptied afterwards."""
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "DJANGO_REDIS", None)
+    monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+    broker = get_broker(list_key=f"anon_messaging_test_{uuid.uuid4().hex}")
+    assert isinstance(broker, Redis)
+    assert broker.ping()
+    yield broker
+    broker.delete_queue()
+
+
+def run_queued_tasks(broker):
+    """What a cluster does with queued tasks: pusher, one worker, monitor."""
+    tasks, results = Queue(), Queue()
+    stop = Event()
+    stop.set()  # pull what is queued now, then return
+    pusher(tasks, stop, broker=broker)
+    count = tasks.qsize()
+    tasks.put("STOP")
+    worker(tasks, results, Value("f", -1))
+    results.put("STOP")
+    monitor(results, broker)
+    return count
+
+
+@pytest.fixture
+def overdue_case():
+    adviser = get_user_model().objects.create_user("adviser1", "adviser1@example.org", "pw")
+    due = timezone.now() - timedelta(hours=1)
+    return Case.objects.create(
+        route=Case.Route.ANONYMOUS,
+        site=Site.objects.get(is_default_site=True),
+        answers=[],
+        awaiting_reply=True,
+        awaiting_since=due - timedelta(days=3),
+        response_due_at=due,
+        assigned_to=adviser,
+    )
+
+
+# Committed transactions, as a separate cluster process would see them; the data the
+# migrations made (the default site) is put back for each test.
+transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@transactional
+def test_a_scan_enqueued_on_redis_runs_on_a_worker(redis_broker, overdue_case):
+    task_id = async_task(reminders.SCHEDULE_FUNC, broker=redis_broker)
+
+    assert redis_broker.queue_size() == 1
+    assert run_queued_tasks(redis_broker) == 1
+
+    assert redis_broker.queue_size() == 0
+    assert Success.objects.get(id=task_id).result["reminders"] == 1
+    assert [m.to for m in mail.outbox] == [["adviser1@example.org"]]
+    overdue_case.refresh_from_db()
+    assert overdue_case.reminder_sent_at is not None
+
+
+@transactional
+def test_the_schedule_reaches_a_worker_through_redis(redis_broker, overdue_case):
+    call_command("migrate", verbosity=0)
+    # Only the reminder schedule is due, so only its task goes on the queue.
+    Schedule.objects.update(next_run=timezone.now() + timedelta(hours=1))
+    Schedule.objects.filter(name=reminders.SCHEDULE_NAME).update(
+        next_run=timezone.now() - timedelta(seconds=1)
+    )
+
+    scheduler(broker=redis_broker)
+
+    assert redis_broker.queue_size() == 1
+    run_queued_tasks(redis_broker)
+    assert [m.to for m in mail.outbox] == [["adviser1@example.org"]]
+    # A second scan of the same episode, through the same path, sends nothing.
+    async_task(reminders.SCHEDULE_FUNC, broker=redis_broker)
+    run_queued_tasks(redis_broker)
+    assert len(mail.outbox) == 1
