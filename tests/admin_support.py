@@ -1,14 +1,8 @@
 """People, cases and URLs for the adviser-area tests (tests/test_admin_*.py).
 
-The cast covers the permission matrix: a superuser, the adviser a case is
-assigned to, an adviser it is not assigned to, a member of the team it is
-assigned to, an adviser who may see every case, a content editor (Wagtail's
-Editors group) and nobody logged in.
+The fixtures built from these are in tests/admin_fixtures.py.
 """
 
-from types import SimpleNamespace
-
-import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
@@ -67,28 +61,3 @@ def make_case(
     Case.objects.filter(pk=case.pk).update(assigned_to=adviser, assigned_team=team)
     case.refresh_from_db()
     return case, code
-
-
-@pytest.fixture
-def cast(db):
-    """Everyone in the permission matrix, and a team with the advisers' permissions."""
-    advisers = Group.objects.get(name=CASE_ADVISERS)
-    team = Group.objects.create(name="Harassment team")
-    team.permissions.set(advisers.permissions.all())
-    return SimpleNamespace(
-        superuser=make_user("root", is_superuser=True, is_staff=True),
-        assigned=make_user("alice", groups=[CASE_ADVISERS]),
-        unassigned=make_user("bob", groups=[CASE_ADVISERS]),
-        team_member=make_user("tess", groups=["Harassment team"]),
-        view_all=make_user("vera", groups=[CASE_ADVISERS], permissions=["view_all_cases"]),
-        editor=make_user("eddie", groups=["Editors"]),
-        team=team,
-        advisers=advisers,
-    )
-
-
-@pytest.fixture
-def assigned_case(cast):
-    """An anonymous case with messaging, assigned to alice and the Harassment team only."""
-    case, _code = make_case(adviser=cast.assigned, team=cast.team, what_happened="Case A text.")
-    return case

@@ -11,8 +11,12 @@ from django.test import Client
 
 from anon_messaging import audit
 from anon_messaging.models import Case, CaseLogEntry, CaseOutcome
-from tests.admin_support import case_url, cast, make_case  # noqa: F401 - fixtures
+from tests.admin_support import case_url, make_case
 from tests.reporter_journey import MESSAGING_SEND, log_in, submit_anonymous
+
+# The cast of the permission matrix and its cases (tests/admin_fixtures.py).
+pytest_plugins = ["tests.admin_fixtures"]
+
 
 REPORT_TEXT = "Report-text-that-must-not-be-logged"
 REPLY_TEXT = "Reply-text-that-must-not-be-logged"

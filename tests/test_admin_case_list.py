@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from anon_messaging import cases
 from anon_messaging.models import Case, Message
-from tests.admin_support import LIST_URL, cast, make_case  # noqa: F401 - fixtures
+from tests.admin_support import LIST_URL, make_case
+
+# The cast of the permission matrix and its cases (tests/admin_fixtures.py).
+pytest_plugins = ["tests.admin_fixtures"]
 
 REFERENCE = re.compile(r"R-[0-9A-Z]{6}")
 
@@ -240,6 +243,7 @@ MAX_LIST_QUERIES = 20
 def test_the_list_costs_the_same_queries_for_10_and_100_rows(
     client, cast, django_assert_max_num_queries, params, who
 ):
+
     user = getattr(cast, who)
     if who == "superuser":
         user.groups.add(cast.advisers)  # so "my teams" finds cases for them too

@@ -10,14 +10,11 @@ from django.test import Client
 
 from anon_messaging import cases
 from anon_messaging.models import Case, CaseOutcome, InternalNote, Message
-from tests.admin_support import (  # noqa: F401 - fixtures
-    LIST_URL,
-    assigned_case,
-    case_url,
-    cast,
-    make_case,
-)
+from tests.admin_support import LIST_URL, case_url, make_case
 from tests.reporter_journey import MESSAGING, MESSAGING_SEND, log_in, submit_anonymous
+
+# The cast of the permission matrix and its cases (tests/admin_fixtures.py).
+pytest_plugins = ["tests.admin_fixtures"]
 
 
 def page_text(response):
@@ -358,6 +355,7 @@ def test_an_unknown_action_changes_nothing(adviser_client, assigned_case):
 def test_contact_details_are_shown_on_their_own_page_only_for_the_contact_route(
     adviser_client, cast
 ):
+
     case, _code = make_case(route=Case.Route.CONTACT, adviser=cast.assigned)
     case_page = page_text(adviser_client.get(case_url(case)))
     assert "rowan@example.net" not in case_page  # not on the case page itself

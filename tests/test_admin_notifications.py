@@ -14,8 +14,11 @@ from wagtail.models import Site
 
 from anon_messaging import cases, notifications
 from anon_messaging.models import Case, Message, ReportingSettings
-from tests.admin_support import cast, make_case, make_user  # noqa: F401 - fixtures
+from tests.admin_support import make_case, make_user
 from tests.reporter_journey import MESSAGING_SEND, log_in, submit_anonymous
+
+# The cast of the permission matrix and its cases (tests/admin_fixtures.py).
+pytest_plugins = ["tests.admin_fixtures"]
 
 ADMIN_LIST = "http://127.0.0.1:8000/admin/anon_messaging/case/"
 
@@ -46,6 +49,7 @@ def run_scheduled_tasks():
 def test_a_new_report_alerts_the_intake_team_from_the_scheduled_task_not_the_request(
     demo_site, quiet_now
 ):
+
     reporter = Client()
     submit_anonymous(reporter, "Details of what happened.")
     case = Case.objects.order_by("-pk").first()

@@ -10,13 +10,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from anon_messaging.models import Case, CaseLogEntry, CaseOutcome, InternalNote, Message
-from tests.admin_support import (  # noqa: F401 - fixtures
-    LIST_URL,
-    assigned_case,
-    case_url,
-    cast,
-    make_case,
-)
+from tests.admin_support import LIST_URL, case_url, make_case
+
+# The cast of the permission matrix and its cases (tests/admin_fixtures.py).
+pytest_plugins = ["tests.admin_fixtures"]
 
 SEES_CASE = ["superuser", "assigned", "team_member", "view_all"]
 DOES_NOT_SEE_CASE = ["unassigned", "editor"]
@@ -258,6 +255,7 @@ def test_only_administrators_edit_the_outcome_list(client, cast, page):
 def test_site_history_lists_case_entries_only_to_those_who_may_see_the_case(
     client, cast, assigned_case
 ):
+
     client.force_login(cast.assigned)
     client.get(case_url(assigned_case))  # logs "opened"
     history_url = reverse("wagtailadmin_reports:site_history")

@@ -13,7 +13,11 @@ from django.utils import timezone
 
 from anon_messaging.models import Case, CaseOutcome
 from anon_messaging.pages import ReportFormPage
-from tests.admin_support import LIST_URL, cast, make_case  # noqa: F401 - fixtures
+from tests.admin_support import LIST_URL, make_case
+
+# The cast of the permission matrix and its cases (tests/admin_fixtures.py).
+pytest_plugins = ["tests.admin_fixtures"]
+
 
 HOME = "/admin/"
 
