@@ -2,11 +2,12 @@
 
 from wagtail import hooks
 
-from . import admin_views, audit, modeladmin, retention, security
+from . import admin_views, audit, modeladmin, reminders, retention, security
 
 modeladmin.register()
 hooks.register("register_log_actions", audit.register_case_log_actions)
 hooks.register("register_log_actions", retention.register_log_actions)
+hooks.register("register_log_actions", reminders.register_log_actions)
 hooks.register("construct_homepage_panels", admin_views.add_case_dashboard_panel)
 hooks.register("filter_form_submissions_for_user", admin_views.hide_report_forms_from_submissions)
 # Outermost (lowest order), so even view-restriction responses get the reporter headers.

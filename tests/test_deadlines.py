@@ -438,3 +438,32 @@ def test_list_columns(site, statutory):
     assert "Acknowledgement" in deadlines.statutory_column(fresh)
     assert "Overdue" not in deadlines.statutory_column(fresh)
     assert deadlines.response_due_column.admin_order_field == "response_due_at"
+
+
+def test_the_admin_case_view_and_history_show_reminders_and_escalations(
+    site, statutory, admin_client
+):
+    now = timezone.now()
+    statutory.team_email = "team@example.org"
+    statutory.save()
+    case = make_case(site, received=now - timedelta(days=20))
+    Case.objects.filter(pk=case.pk).update(response_due_at=now - timedelta(days=14))
+    reminders.scan(now=now - timedelta(days=13))
+    reminders.scan(now=now)
+
+    response = admin_client.get(f"/admin/anon_messaging/case/inspect/{case.pk}/")
+
+    assert response.status_code == 200
+    page = text_of(response.content.decode())
+    assert "Response overdue" in page
+    assert "Reminder Sent" in page
+    assert "Escalation to managers Sent" in page
+    assert "Statutory deadlines" in page
+    assert "Overdue reminder sent to the adviser or team" in page
+    assert "Overdue case escalated to managers" in page
+
+    history = admin_client.get(f"/admin/anon_messaging/case/history/{case.pk}/")
+    assert history.status_code == 200
+    history_text = text_of(history.content.decode())
+    assert "Overdue reminder sent to the adviser or team" in history_text
+    assert "Overdue case escalated to managers" in history_text
