@@ -40,7 +40,7 @@ def overdue_q(now):
 
 
 def with_reply_flags(queryset, now=None):
-    """Annotate ``needs_reply`` and ``is_overdue`` for list columns, filters and ordering."""
+    """Annotate ``is_overdue`` for list columns and filters (``needs_reply`` is a stored field)."""
     now = now or timezone.now()
 
     def flag(condition):
@@ -50,7 +50,7 @@ def with_reply_flags(queryset, now=None):
             output_field=models.BooleanField(),
         )
 
-    return queryset.annotate(needs_reply=flag(awaiting_reply_q()), is_overdue=flag(overdue_q(now)))
+    return queryset.annotate(is_overdue=flag(overdue_q(now)))
 
 
 def case_list_url(**filters):

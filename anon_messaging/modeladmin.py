@@ -12,7 +12,6 @@ from django.contrib.admin import SimpleListFilter
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template import TemplateDoesNotExist
@@ -499,11 +498,11 @@ class CaseAdmin(ModelAdmin):
         return f"anon_messaging_case_modeladmin_{action}"
 
     def get_queryset(self, request):
-        queryset = with_reply_flags(
+        # Ordered by Case.needs_reply and Case.queue_since (the reporter's first unanswered
+        # word, else the report), stored and indexed, so a page never sorts every case.
+        return with_reply_flags(
             Case.objects.visible_to(request.user).select_related("assigned_to", "assigned_team")
         )
-        # Waiting since the reporter's first unanswered word; otherwise since the report.
-        return queryset.annotate(queue_since=Coalesce("awaiting_since", "created_at"))
 
     # Columns --------------------------------------------------------------------------------
 

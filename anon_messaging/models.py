@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -130,6 +131,27 @@ class Case(models.Model):
     escalation_sent_at = models.DateTimeField(_("escalation sent"), null=True, blank=True)
     adviser_alert_pending = models.BooleanField(default=False)
 
+    # The advisers' queue, computed and stored by the database so the case list's order
+    # (replies owed first, longest waiting first) is read from an index, not sorted from
+    # every case. A reply is owed when the reporter spoke last and the case is neither
+    # closed nor waiting for the reporter (deadlines.awaiting_response_q says the same).
+    needs_reply = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                Q(awaiting_reply=True) & ~Q(status__in=[Status.CLOSED, Status.WAITING]),
+                then=models.Value(True),
+            ),
+            default=models.Value(False),
+        ),
+        output_field=models.BooleanField(_("awaiting reply")),
+        db_persist=True,
+    )
+    queue_since = models.GeneratedField(
+        expression=Coalesce("awaiting_since", "created_at"),
+        output_field=models.DateTimeField(_("waiting since")),
+        db_persist=True,
+    )
+
     objects = CaseQuerySet.as_manager()
 
     class Meta:
@@ -143,6 +165,14 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["awaiting_reply", "awaiting_since"], name="am_case_awaiting"),
             models.Index(fields=["status", "response_due_at"], name="am_case_due"),
+            # The case list's default order.
+            models.Index(fields=["-needs_reply", "queue_since"], name="am_case_queue"),
+            # The reminder scan: only cases awaiting a reply, by due time.
+            models.Index(
+                fields=["response_due_at"],
+                condition=Q(awaiting_reply=True),
+                name="am_case_reply_due",
+            ),
         ]
 
     def __str__(self):

@@ -152,6 +152,10 @@ def _claim(candidates, field, now, pick):
         candidates.filter(**{f"{field}__isnull": True})
         .select_related("assigned_to")
         .only(*_CASE_FIELDS)
+        # Longest overdue first. Ordering by the due time (not the model's -created_at) lets
+        # the database read only the cases awaiting a reply from the am_case_reply_due index
+        # instead of walking every case.
+        .order_by("response_due_at", "pk")
     )
     if features.has_select_for_update_skip_locked:
         # Cases another scan holds are skipped, not waited for: it is sending their emails.
