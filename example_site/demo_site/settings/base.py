@@ -98,6 +98,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 WAGTAIL_SITE_NAME = "Report and Support (demo)"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# No Gravatar images in the admin: each would send an adviser's email hash to another host.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # Reporter sessions: never readable by scripts, never sent on cross-site requests.
 SESSION_COOKIE_HTTPONLY = True
