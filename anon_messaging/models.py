@@ -52,7 +52,12 @@ class CaseOutcome(models.Model):
 
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The cases an admin user may see: assigned to them or their teams, or all."""
+        """The cases an admin user may see (docs/permissions.md); every admin view uses it.
+
+        Superusers and holders of view_all_cases see every case; holders of view_case
+        see the cases assigned to them or to one of their groups (new cases go to the
+        intake team, cases.intake_team); nobody else, inactive users included, sees any.
+        """
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser or user.has_perm("anon_messaging.view_all_cases"):

@@ -66,6 +66,22 @@ def test_list_and_export_show_the_case_to_those_who_may_see_it(client, cast, ass
     assert assigned_case.reference in b"".join(export.streaming_content).decode()
 
 
+def test_the_spreadsheet_export_follows_the_same_rule(client, cast, assigned_case):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    def exported(who):
+        client.force_login(getattr(cast, who))
+        response = client.get(LIST_URL, {"export": "xlsx"})
+        assert response.status_code == 200
+        sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
+        return {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+    assert assigned_case.reference in exported("assigned")
+    assert assigned_case.reference not in exported("unassigned")
+
+
 def test_list_and_export_hide_the_case_from_an_adviser_it_is_not_assigned_to(
     client, cast, assigned_case
 ):
@@ -132,6 +148,20 @@ def test_a_mangled_case_id_is_not_found_not_a_server_error(client, cast, who):
         "/admin/anon_messaging/case/inspect/-1/",
     ):
         assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("who", EVERYONE_LOGGED_IN)
+def test_cases_have_no_create_edit_or_delete_urls(client, cast, assigned_case, who):
+    # Cases come from reporters and go by the retention policy; the case view does the rest.
+    log_in(client, cast, who)
+    for url in (
+        "/admin/anon_messaging/case/create/",
+        case_url(assigned_case, "edit"),
+        case_url(assigned_case, "delete"),
+    ):
+        assert client.get(url).status_code == 404
+        assert client.post(url).status_code == 404
+    assert Case.objects.filter(pk=assigned_case.pk).exists()
 
 
 @pytest.mark.parametrize("page", [*CASE_PAGES, "contact"])
