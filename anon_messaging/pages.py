@@ -165,7 +165,8 @@ class ReportFormMixin(FormMixin, models.Model):
 
     def get_messaging_page(self):
         if self.messaging_page_id:
-            return self.messaging_page.specific
+            # Only its URL is needed: the specific class without a second query.
+            return self.messaging_page.specific_deferred
         return MessagingPage.objects.live().first()
 
     def snapshot_answers(self, form):
