@@ -176,14 +176,18 @@ def site_server(tmp_path_factory):
         database.drop()
 
 
+def assert_no_server_errors(site_server, since):
+    new_log = site_server.log_since(since)
+    errors = [line for line in new_log.splitlines() if SERVER_ERROR_LINE.search(line)]
+    assert not errors, "Server errors:\n" + new_log[-6000:]
+
+
 @pytest.fixture(autouse=True)
-def no_server_errors(request, site_server):
+def no_server_errors(site_server):
     """Every browser test also fails if any request it made ended in a server error."""
     offset = site_server.log_size()
     yield
-    new_log = site_server.log_since(offset)
-    errors = [line for line in new_log.splitlines() if SERVER_ERROR_LINE.search(line)]
-    assert not errors, "Server errors during the test:\n" + new_log[-6000:]
+    assert_no_server_errors(site_server, offset)
 
 
 @pytest.fixture(scope="package")
@@ -210,28 +214,33 @@ def browser():
 class Session:
     """One person's browser: a context of its own, with what went wrong in it recorded."""
 
-    def __init__(self, context, page, site_url):
+    def __init__(self, context, page, site_url, check_console):
         self.context = context
         self.page = page
         self.site_url = site_url
+        self.check_console = check_console
         self.external_requests = []
         self.console_errors = []
 
 
-@pytest.fixture
-def open_session(browser, site_server):
-    """Open a fresh browser context (no cookies, no history) and a page in it.
+class Sessions:
+    """Opens browser sessions on the served site; closes and checks them at the end."""
 
-    Options: ``javascript`` (False for the no-JavaScript journey), ``width`` and
-    ``height`` of the viewport, ``clipboard`` (grant clipboard access), and
-    ``check_console`` (fail the test on a JavaScript error or a blocked resource,
-    on by default; the Wagtail admin's own scripts are not ours to judge).
-    """
-    sessions = []
+    def __init__(self, browser, site_url):
+        self.browser = browser
+        self.site_url = site_url
+        self.opened = []
 
-    def _open(*, javascript=True, width=1280, height=900, clipboard=False, check_console=True):
-        context = browser.new_context(
-            base_url=site_server.url,
+    def open(self, *, javascript=True, width=1280, height=900, clipboard=False, check_console=True):
+        """A fresh browser context (no cookies, no history) and a page in it.
+
+        ``javascript`` False is the no-JavaScript journey; ``clipboard`` grants
+        clipboard access; ``check_console`` fails the test on a JavaScript error or
+        a blocked resource (on by default; the Wagtail admin's own scripts are not
+        ours to judge).
+        """
+        context = self.browser.new_context(
+            base_url=self.site_url,
             viewport={"width": width, "height": height},
             java_script_enabled=javascript,
             permissions=["clipboard-read", "clipboard-write"] if clipboard else [],
@@ -240,8 +249,7 @@ def open_session(browser, site_server):
         )
         context.set_default_timeout(15_000)
         page = context.new_page()
-        session = Session(context, page, site_server.url)
-        session.check_console = check_console
+        session = Session(context, page, self.site_url, check_console)
 
         def leave_localhost(route):
             url = route.request.url
@@ -256,7 +264,7 @@ def open_session(browser, site_server):
                 route.abort()
 
         context.route(
-            re.compile(r"^(?!" + re.escape(site_server.url) + r"/)https?://"), leave_localhost
+            re.compile(r"^(?!" + re.escape(self.site_url) + r"/)https?://"), leave_localhost
         )
         page.on(
             "console",
@@ -265,13 +273,25 @@ def open_session(browser, site_server):
             ),
         )
         page.on("pageerror", lambda error: session.console_errors.append(str(error)))
-        sessions.append(session)
+        self.opened.append(session)
         return session
 
-    yield _open
-    for session in sessions:
-        with contextlib.suppress(Exception):
-            session.context.close()
-    for session in sessions:
-        if session.check_console:
-            assert not session.console_errors, session.console_errors
+    def close(self):
+        for session in self.opened:
+            with contextlib.suppress(Exception):
+                session.context.close()
+        for session in self.opened:
+            elsewhere = [
+                url for url in session.external_requests if not url.startswith(QUICK_EXIT_URL)
+            ]
+            assert not elsewhere, f"Pages asked for resources from other hosts: {elsewhere}"
+            if session.check_console:
+                assert not session.console_errors, session.console_errors
+
+
+@pytest.fixture
+def open_session(browser, site_server):
+    """``open_session(**options)``: see ``Sessions.open``."""
+    sessions = Sessions(browser, site_server.url)
+    yield sessions.open
+    sessions.close()

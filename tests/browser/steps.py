@@ -75,6 +75,12 @@ def axe_violations(page):
     page.evaluate(AXE_SOURCE)
     return page.evaluate(
         """async (tags) => {
+            // Judge the page as it settles, not half-way through a fade-in. Long or
+            // endless decorations (the admin's pulsing badge) are not waited for.
+            await Promise.all(document.getAnimations()
+                .filter((animation) => animation.effect
+                    && animation.effect.getComputedTiming().endTime <= 2000)
+                .map((animation) => animation.finished.catch(() => null)));
             const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
             return results.violations.map((violation) => ({
                 rule: violation.id,
@@ -96,11 +102,9 @@ def describe_violations(found):
     return json.dumps(found, indent=2)
 
 
-def horizontal_overflow(page):
-    """How many CSS pixels the page is wider than its viewport (0 when it reflows)."""
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
+def page_width(page):
+    """The document's scroll width: no wider than the viewport when the page reflows."""
+    return page.evaluate("() => document.documentElement.scrollWidth")
 
 
 FOCUS_STATE_JS = """() => {
@@ -112,11 +116,12 @@ FOCUS_STATE_JS = """() => {
     const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
     const shadow = style.boxShadow !== "none";
     const rect = element.getBoundingClientRect();
-    // Focus not obscured (WCAG 2.4.11): the sticky exit bar must not cover the element.
-    const bar = document.querySelector(".am-exit");
-    const barBottom = bar ? bar.getBoundingClientRect().bottom : 0;
-    const hiddenUnderBar = bar && !bar.contains(element) && rect.bottom <= barBottom;
     const inViewport = rect.bottom > 0 && rect.top < window.innerHeight && rect.width > 0;
+    // Focus not obscured (WCAG 2.4.11): the sticky exit bar must not sit on top of it.
+    const bar = document.querySelector(".am-exit");
+    const onTop = document.elementFromPoint(
+        rect.left + rect.width / 2, rect.top + rect.height / 2);
+    const hiddenUnderBar = !!bar && !!onTop && bar.contains(onTop) && !bar.contains(element);
     return {
         element: element.outerHTML.slice(0, 160),
         tag: element.tagName.toLowerCase(),
@@ -134,15 +139,161 @@ def focus_state(page):
     return page.evaluate(FOCUS_STATE_JS)
 
 
-def save_screenshots(page, name, *, full_page=True):
-    """PNG files of the page at desktop and phone widths, for docs/accessibility.md."""
+def save_screenshots(page, name, *, sizes=(("desktop", DESKTOP), ("phone", PHONE))):
+    """Full-page PNG files of the page at each width, for docs/accessibility.md."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     paths = []
-    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+    # No focus ring or text cursor left over from the last step in the pictures.
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    for label, size in sizes:
         page.set_viewport_size(size)
         path = SCREENSHOT_DIR / f"{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
         paths.append(path)
     page.set_viewport_size(original)
     return paths
+
+
+# --- Every reporter page, in every state a reporter meets ------------------------------
+
+
+def submit_form_twice(page):
+    """Send the open report form once behind the browser's back, then from the page.
+
+    As when a reporter's connection drops after sending and they press the button
+    again: the second send finds the first and shows the "already received" page.
+    """
+    form = page.locator("form.am-form")
+    fields = form.evaluate("form => Object.fromEntries(Array.from(new FormData(form).entries()))")
+    response = page.request.post(page.url, form=fields)
+    assert response.ok, response.status
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your report was already received")
+
+
+def walk_reporter_pages(page, visit, *, adviser_reply=None):
+    """Go through every reporter page and state, calling ``visit(name)`` at each.
+
+    ``adviser_reply(what_happened, text)``, when given, answers the report in the
+    admin before the reporter's last log-in, so the conversation shows a reply.
+    """
+    page.goto("/")
+    visit("home")
+    page.goto("/report/")
+    visit("choose-route")
+    page.goto("/support/anonymous-messaging/")
+    visit("support")
+
+    page.goto("/report/with-contact-details/")
+    visit("contact-form")
+    page.get_by_role("button", name="Send report").click()
+    visit("contact-form-errors")
+    page.get_by_label("What happened?").fill("I was left out of meetings after I complained.")
+    page.get_by_label("Discrimination").check()
+    page.get_by_label("Your name").fill("Sam Example")
+    page.get_by_label("Email address").fill("sam@example.org")
+    page.get_by_role("group", name=re.compile("How would you prefer")).get_by_label(
+        "Email", exact=True
+    ).check()
+    send_report(page)
+    visit("contact-thank-you")
+
+    page.goto("/report/anonymous/")
+    visit("form")
+    page.get_by_role("button", name="Send report").click()
+    visit("form-errors")
+    what_happened = "Someone in my team keeps making comments about my accent."
+    fill_anonymous_report(page, what_happened)
+    send_report(page)
+    code = read_code(page)
+    visit("thank-you-code")
+
+    page.get_by_role("link", name="Log in").click()
+    visit("log-in")
+    page.get_by_label("Your 16-character code").fill("AAAA-BBBB-CCCC-DDDD")
+    page.get_by_role("button", name="Log in").click()
+    visit("log-in-error")
+    page.get_by_label("Your 16-character code").fill(code)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    visit("conversation-empty")
+    page.get_by_role("button", name="Send message").click()
+    visit("conversation-errors")
+    send_message(page, "Is there someone I can talk to this week?")
+    if adviser_reply is not None:
+        log_out(page)
+        adviser_reply(
+            what_happened,
+            "Thank you for telling us. Yes: we can meet on Thursday, or talk here if you prefer.",
+        )
+        log_in(page, code)
+    page.get_by_text("Your report of").click()
+    visit("conversation")
+    log_out(page)
+    visit("logged-out")
+
+    fill_anonymous_report(page, "Sent twice by accident.", messaging=False)
+    submit_form_twice(page)
+    visit("already-received")
+
+
+# --- Adviser ---------------------------------------------------------------------------
+
+
+def main_menu_cases(page):
+    return page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Cases")
+
+
+def adviser_log_in(page, username="adviser"):
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("changeme")
+    page.get_by_role("button", name="Sign in").click()
+    expect(main_menu_cases(page)).to_be_visible()
+
+
+def adviser_open_newest_case(page, what_happened, *, visit=None):
+    """From the admin menu to the case list, newest first, and into the newest case."""
+    main_menu_cases(page).click()
+    expect(page.get_by_role("table")).to_be_visible()
+    if visit:
+        visit("adviser-case-list")
+    received = page.locator("th.column-created_at")
+    # The column sorts oldest first on the first click, newest first on the second.
+    while "descending" not in (received.get_attribute("class") or ""):
+        received.get_by_role("link").click()
+    page.locator("table.listing tbody tr").first.get_by_role("link").first.click()
+    expect(page.locator("#report-section")).to_contain_text(what_happened)
+
+
+def adviser_reply(page, text):
+    page.get_by_label("Reply to the reporter").fill(text)
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_text("Reply sent.")).to_be_visible()
+    # Wagtail fades its messages in; wait until the message is fully shown.
+    expect(page.locator(".messages > ul")).to_have_css("opacity", "1")
+    expect(page.locator(".am-thread__message--adviser").last).to_contain_text(text)
+
+
+def save_admin_screenshot(page, name):
+    """A desktop PNG of a whole admin page, from the top.
+
+    The Wagtail admin scrolls inside its own layout rather than the document, so
+    a full-page screenshot would stop at the window: the window is made as tall
+    as the content instead.
+    """
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size
+    page.goto(page.url.split("#")[0], wait_until="networkidle")
+    height = page.evaluate(
+        "() => Math.max(...Array.from(document.querySelectorAll('body, body *'),"
+        " (element) => element.scrollHeight))"
+    )
+    page.set_viewport_size({"width": DESKTOP["width"], "height": min(height, 4000)})
+    page.mouse.move(0, 0)  # no hover effect left where the last click was
+    page.wait_for_timeout(300)  # let the resized layout's transitions finish
+    path = SCREENSHOT_DIR / f"{name}-desktop.png"
+    page.screenshot(path=str(path), animations="disabled")
+    page.set_viewport_size(original)
+    return path

@@ -8,6 +8,9 @@ from playwright.sync_api import expect
 
 from .conftest import QUICK_EXIT_URL
 from .steps import (
+    adviser_log_in,
+    adviser_open_newest_case,
+    adviser_reply,
     fill_anonymous_report,
     log_in,
     log_out,
@@ -61,9 +64,29 @@ def test_anonymous_report_copied_code_messages_and_adviser_reply(open_session):
     reporter.goto("/messaging/")
     expect(reporter.get_by_label("Your 16-character code")).to_be_visible()
 
+    # The adviser, in a browser of their own, finds the new case and replies.
+    adviser = open_session().page
+    adviser_log_in(adviser)
+    adviser_open_newest_case(adviser, story)
+    expect(adviser.locator(".am-thread__message--reporter")).to_contain_text(
+        "Is there someone I can talk to this week?"
+    )
+    reply = "Yes. We can meet on Thursday, or talk here if you prefer."
+    adviser_reply(adviser, reply)
+
+    # The reporter comes back with the same copied code and reads the reply, marked new.
     paste_code_and_log_in(reporter)
     expect(reporter.locator(".am-message--reporter")).to_contain_text(
         "Is there someone I can talk to this week?"
+    )
+    answer = reporter.locator(".am-message--adviser").last
+    expect(answer).to_contain_text(reply)
+    expect(answer).to_contain_text("New")
+    expect(answer).not_to_contain_text("adviser@example.org")
+    # Seen once, the reply is marked read for the adviser.
+    adviser.reload()
+    expect(adviser.locator(".am-thread__message--adviser").last).to_contain_text(
+        "Read by the reporter"
     )
     # The code is never kept in the browser (cookies hold only a random session key).
     for cookie in reporter.context.cookies():
