@@ -104,24 +104,27 @@ def build_table(results):
             login["ratio"] <= 1.3,
         )
     )
-    growth = at_large["login"]["request"]["median_ms"] / at_small["login"]["request"]["median_ms"]
-    # The two sizes are measured minutes apart; argon2 alone, timed in the same loops, shows
-    # how much the machine itself sped up or slowed down in between.
-    drift = (
-        at_large["login"]["argon2_verify"]["median_ms"]
-        / at_small["login"]["argon2_verify"]["median_ms"]
-    )
-    adjusted = growth / drift
+    small_login, large_login = at_small["login"], at_large["login"]
+    growth = large_login["request"]["median_ms"] / small_login["request"]["median_ms"]
+    # The two sizes are measured minutes apart on a machine that may be busy. The argon2
+    # verification is the same work at both sizes, so compare one common verification time
+    # plus what each log-in costs beyond it (paired within each repetition).
+    verify = (
+        small_login["argon2_verify"]["median_ms"] + large_login["argon2_verify"]["median_ms"]
+    ) / 2
+    beyond_small = small_login["beyond_argon2"]["median_ms"]
+    beyond_large = large_login["beyond_argon2"]["median_ms"]
+    steady = (verify + beyond_large) / (verify + beyond_small)
     rows.append(
         _row(
             "code log-in",
             f"time at N={_n(large)} / time at N={_n(small)}",
-            f"{adjusted:.2f}",
-            f"{_ms(at_large['login']['request'])} vs {_ms(at_small['login']['request'])}: "
-            f"{growth:.2f} as measured, {adjusted:.2f} after the machine's drift "
-            f"(argon2 alone took {drift:.2f}× as long at N={_n(large)})",
+            f"{steady:.2f}",
+            f"beyond one verification ({verify:.0f} ms): {beyond_large:.1f} ms vs "
+            f"{beyond_small:.1f} ms; medians as measured {_ms(large_login['request'])} vs "
+            f"{_ms(small_login['request'])} ({growth:.2f})",
             "<= 1.1",
-            adjusted <= 1.1,
+            steady <= 1.1,
         )
     )
 
