@@ -86,12 +86,18 @@ def create_case(*, route, answers, site, form_page, submission_token, opt_in, co
 
 def authenticate(raw_code):
     """Return the case for a code, or None. Exactly one argon2 verification."""
+    return verify_login(*find_login_case(raw_code))
+
+
+def find_login_case(raw_code):
+    """``(code, case)`` for what was typed: the selector look-up alone, no hashing yet.
+
+    Either may be None. The throttle uses the case to count attempts per targeted
+    case, before any verification is spent.
+    """
     code = codes.normalise_code(raw_code)
     if code is None:
-        # Not a well-formed code: still pay for one verification, so the answer
-        # takes as long as for a wrong code.
-        codes.verify_code(None, codes.generate_code())
-        return None
+        return None, None
     case = (
         Case.objects.filter(
             selector_digest__in=codes.selector_digests(code), messaging_enabled=True
@@ -99,6 +105,16 @@ def authenticate(raw_code):
         .only("pk", "code_hash", "selector_digest")
         .first()
     )
+    return code, case
+
+
+def verify_login(code, case):
+    """The case if ``code`` opens it, else None. Exactly one argon2 verification."""
+    if code is None:
+        # Not a well-formed code: still pay for one verification, so the answer
+        # takes as long as for a wrong code.
+        codes.verify_code(None, codes.generate_code())
+        return None
     matches, new_hash = codes.verify_code(case.code_hash if case else None, code)
     if not matches:
         return None

@@ -19,9 +19,35 @@ DEFAULTS = {
     # Fernet keys (urlsafe base64, 32 bytes), newest first. Empty: derived from
     # SECRET_KEY, which is fine for a demo and warned about by the system checks.
     "ENCRYPTION_KEYS": [],
-    # Where to read the client address for throttling behind a proxy.
+    # Where to read the client address for throttling behind a proxy, e.g.
+    # "HTTP_X_FORWARDED_FOR"; its last address is used (docs/deployment.md).
     "CLIENT_IP_HEADER": None,
-    "THROTTLE": {},
+    # Failed code log-ins (throttle.py explains the design). A site may override any key.
+    "THROTTLE": {
+        # Django cache alias holding the counters; shared by all workers in production.
+        "cache_alias": "default",
+        # Group IPv6 clients by this prefix length: one end-user network usually gets a /64.
+        "ipv6_prefix_length": 64,
+        # Failures allowed without any delay: enough for a few typos of a 16-character code.
+        "free_failures": 5,
+        # Cap of the exponential delay, in seconds.
+        "max_delay": 60,
+        # Failures after which a client is refused for lockout_seconds. Kept short: many
+        # people may share one address, and a right code is never counted with wrong ones.
+        "lockout_after": 20,
+        "lockout_seconds": 300,
+        # A counter is forgotten after this many seconds without failures.
+        "window_seconds": 900,
+        # Global slow-down: more than global_max_failures failures within global_window s...
+        "global_max_failures": 200,
+        "global_window": 60,
+        # ...makes everyone wait this long between attempts (the most a clean client waits).
+        "global_cooldown": 30,
+        # At most this many codes that match no case are verified per global_window, from all
+        # clients together: such a code cannot open a case, so a reporter's right code is
+        # never refused by it, and it caps the hashing work an attack can cause.
+        "no_case_max_failures": 60,
+    },
     # Sender of adviser alert emails; the subject is fixed so timing and content leak nothing.
     "FROM_EMAIL": None,
     # The group new cases are assigned to, so its members see them (docs/permissions.md).

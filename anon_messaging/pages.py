@@ -383,15 +383,19 @@ class MessagingPageMixin(RoutablePageMixin, models.Model):
         form = forms.CodeLoginForm(request.POST)
         if not form.is_valid():
             return self.render_login(request, form)
-        decision = throttle.check_login(request)
+        # The selector look-up comes first, so attempts on a case are counted apart from
+        # guesses that match no case: guessing cannot lock a reporter out of their own case.
+        code, target_case = cases.find_login_case(form.cleaned_data["code"])
+        target = target_case.pk if target_case else throttle.NO_CASE
+        decision = throttle.check_login(request, target)
         if not decision.allowed:
             form.add_error("code", throttle.retry_message(decision))
             response = self.render_login(request, form, status=429)
             response["Retry-After"] = str(decision.retry_after)
             return response
-        case = cases.authenticate(form.cleaned_data["code"])
+        case = cases.verify_login(code, target_case)
         if case is None:
-            throttle.record_failure(request)
+            throttle.record_failure(request, target)
             # One answer for unknown and wrong codes, so neither is told apart.
             form.add_error(
                 "code",
@@ -401,7 +405,7 @@ class MessagingPageMixin(RoutablePageMixin, models.Model):
                 ),
             )
             return self.render_login(request, form)
-        throttle.record_success(request)
+        throttle.record_success(request, target)
         self.start_session(request, case)
         return redirect(self.url)
 

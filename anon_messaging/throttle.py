@@ -7,38 +7,79 @@ slow attackers down, never log or persist their addresses.
 
 Privacy rules this module keeps:
 
-* The client address is only ever used to compute ``client_key()``, an
+* The client address is only ever used inside ``bucket_key()``, an
   HMAC-SHA256 keyed with a key derived from ``SECRET_KEY``. Cache keys contain
   that digest; cache values are counters and timestamps. The address is not
   written to the database, the cache or any log.
 * Everything lives in Django's cache with an expiry, so state disappears on its
   own once a client has been quiet for a while.
 
-Per client (defaults in ``DEFAULTS``):
+Buckets: who is counted together
+--------------------------------
+
+Counters are kept per *bucket*: the client address together with the case the
+typed code points at. The page looks the code's selector up first (one indexed
+query, no hashing), then asks this module about the bucket:
+
+* a code whose selector matches no case lands in the client's "no case" bucket;
+  random guessing always lands there;
+* a code whose selector matches case C lands in the bucket (client, C).
+
+This is what keeps an attacker from locking a reporter out of their own case.
+Many reporters can share one address (an onion service sees every visitor as
+127.0.0.1; a proxy without ``CLIENT_IP_HEADER`` or a Tor exit does the same),
+and an attacker guessing from that address only fills the "no case" bucket.
+A reporter typing their right code is counted in their own case's bucket, which
+the attacker cannot reach without knowing the first six characters of that
+code. Refusing a "no case" attempt keeps no one out of anything: a code whose
+selector matches no case could not have logged in anyway. The price is that
+while "no case" attempts are being refused (for a throttled client, or for
+everyone while the ceiling below is reached) a selector that exists can be told
+from one that does not: the first is verified, the second refused at once. The
+remaining 50 bits of the code are still guarded by the case's own bucket and
+the global slow-down, and a selector says nothing about its case.
+
+A right code clears only its own bucket: an attacker holding a code of their
+own (from a report they made) cannot use it to reset their guessing allowance.
+
+Per bucket (defaults in ``conf.DEFAULTS["THROTTLE"]``):
 
 * ``free_failures`` wrong codes are allowed without delay.
 * After ``n >= free_failures`` failures the next attempt must wait
   ``min(2 ** (n - free_failures), max_delay)`` seconds after the last failure
   (1, 2, 4, ... 32, then 60 s).
-* After ``lockout_after`` failures the client is refused for
-  ``lockout_seconds`` after its last failure. The counter is *kept* through the
-  lock-out and for ``window_seconds`` after it, so an address that carries on
-  guessing gets one attempt per lock-out period instead of a fresh allowance.
+* After ``lockout_after`` failures the bucket is refused for ``lockout_seconds``
+  after its last failure. The counter is *kept* through the lock-out and for
+  ``window_seconds`` after it, so a client that carries on guessing gets one
+  attempt per lock-out period instead of a fresh allowance. The lock-out is
+  kept short (5 minutes) because the people behind one address may be many.
 * Counters are forgotten after ``window_seconds`` without failures (plus the
-  lock-out period, if the client was locked out), or at once on success.
+  lock-out period, if the bucket was locked out), or at once on success.
 
 Across all clients:
 
+* At most ``no_case_max_failures`` codes that match no case are verified per
+  ``global_window`` seconds (sliding estimate over two fixed buckets), from all
+  clients together; beyond that such attempts are refused until the window has
+  room. A code that matches no case cannot open one, so this ceiling never keeps
+  a reporter with their right code out, and it caps the hashing work that an
+  attacker spraying guesses from any number of addresses can cause.
 * More than ``global_max_failures`` failures within ``global_window`` seconds
   (sliding estimate over two fixed buckets) switches on a *global slow-down*:
-  every client must wait ``global_cooldown`` seconds after its own last failure,
-  and a client without failures waits ``global_cooldown`` seconds after it was
+  every bucket must wait ``global_cooldown`` seconds after its own last failure,
+  and a bucket without failures waits ``global_cooldown`` seconds after it was
   first refused. Nobody is refused outright by the global limit, so an attacker
   spraying from many addresses cannot lock a reporter out of their case: a
-  reporter with a clean counter always gets an attempt within
+  reporter with a clean bucket always gets an attempt within
   ``global_cooldown`` seconds. The cost: with N addresses an attacker still gets
   about N attempts per ``global_cooldown``; addresses are the only identity we
   have (IPv6 is grouped by /64 so that it is not free to mint new ones).
+
+Worst cases for a reporter with the right code: ``global_cooldown`` seconds
+while an attack on known selectors is going on; longer only if an attacker both
+shares their address and knows the first six characters of their code. A
+reporter who mistypes the first six characters during an attack may be asked to
+wait up to two ``global_window`` periods before that (wrong) code is checked.
 
 Cache backends:
 
@@ -48,26 +89,22 @@ Cache backends:
   simultaneous failures may be under-counted by a few.
 * LocMemCache: per process. Each worker process keeps its own counters, so the
   effective limits are multiplied by the number of processes. Fine for
-  development and tests, not for production.
-* Use a cache with room to spare (each active client needs up to three keys).
-  If the cache evicts a client's counter, that client starts again from zero.
+  development and tests, not for production (a deploy system check says so).
+* Use a cache with room to spare (each active bucket needs up to three keys).
+  If the cache evicts a bucket's counter, that bucket starts again from zero.
 
 Concurrency: ``check_login`` does not reserve anything, so requests that arrive
 at the same moment can all pass the check before any of them records its
 failure. That burst is limited by the number of workers, and the counter is
-incremented atomically, so the client is still slowed down or locked out
+incremented atomically, so the bucket is still slowed down or locked out
 straight after it.
 
-Behind a reverse proxy set ``client_ip_header`` (e.g. ``"HTTP_X_FORWARDED_FOR"``);
-the first address in the header is used. That address comes from the client
-unless the proxy *replaces* the header (nginx:
-``proxy_set_header X-Forwarded-For $remote_addr;``). If the proxy appends to the
-header instead, every request can claim a new address and the per-client limits
-do nothing.
-
-If every request arrives from the same address (an onion service, or a proxy
-without ``client_ip_header``), per-client limits apply to everybody at once, and
-one attacker can lock everybody out.
+Behind a reverse proxy set ``ANON_MESSAGING["CLIENT_IP_HEADER"]`` (e.g.
+``"HTTP_X_FORWARDED_FOR"``). The *last* address in the header is used: the one
+your own proxy added or wrote, which a client cannot choose. (The first address
+is whatever the client sent, if the proxy appends.) With more than one proxy in
+front, make the outermost one you run resolve the real client address (nginx's
+``real_ip`` module) and pass it on; see docs/deployment.md.
 """
 
 from __future__ import annotations
@@ -77,33 +114,11 @@ import math
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
-DEFAULTS = {
-    # Django cache alias holding the counters. Must be shared by all workers in production.
-    "cache_alias": "default",
-    # META key to read the client address from; None means REMOTE_ADDR.
-    "client_ip_header": None,
-    # Group IPv6 clients by this prefix length: one end-user network usually gets a whole /64.
-    "ipv6_prefix_length": 64,
-    # Failures allowed without any delay: enough for a few typos of a 16-character code.
-    "free_failures": 5,
-    # Cap of the exponential per-client delay, in seconds.
-    "max_delay": 60,
-    # Failures within the window after which the client is refused for lockout_seconds.
-    "lockout_after": 20,
-    "lockout_seconds": 900,
-    # A client's counter is forgotten after this many seconds without failures.
-    "window_seconds": 900,
-    # Global slow-down: more than global_max_failures failures within global_window seconds...
-    "global_max_failures": 200,
-    "global_window": 60,
-    # ...makes every client wait this long between attempts (also the most a clean client waits).
-    "global_cooldown": 30,
-}
+from .conf import get_setting
 
 # Monkeypatched by the tests so that they can move time without sleeping.
 _now = time.time
@@ -111,6 +126,8 @@ _now = time.time
 _KEY_PREFIX = "anon_messaging:throttle:"
 # Cache expiry is in real seconds and only cleans up; decisions use the timestamps stored in values.
 _EXPIRY_SLACK = 60
+# The bucket of codes whose selector matches no case.
+NO_CASE = None
 
 
 @dataclass(frozen=True)
@@ -121,9 +138,8 @@ class ThrottleDecision:
 
 
 def _config() -> dict:
-    """Return the throttle settings: DEFAULTS overridden by ANON_MESSAGING["THROTTLE"]."""
-    overrides = getattr(settings, "ANON_MESSAGING", {}).get("THROTTLE", {})
-    return {**DEFAULTS, **overrides}
+    """The throttle settings: conf.DEFAULTS["THROTTLE"] overridden by ANON_MESSAGING["THROTTLE"]."""
+    return get_setting("THROTTLE")
 
 
 def _cache(config):
@@ -131,11 +147,11 @@ def _cache(config):
 
 
 def _client_address(request, config) -> str:
-    header = config["client_ip_header"]
+    header = get_setting("CLIENT_IP_HEADER")
     raw = ""
     if header:
-        # The first address is the original client, provided the proxy overwrites the header.
-        raw = request.META.get(header, "").split(",")[0].strip()
+        # The last address is the one our own proxy wrote; earlier ones may come from the client.
+        raw = request.META.get(header, "").split(",")[-1].strip()
     if not raw:
         raw = request.META.get("REMOTE_ADDR", "").strip()
     try:
@@ -151,16 +167,20 @@ def _client_address(request, config) -> str:
     return str(address)
 
 
-def client_key(request) -> str:
-    """Keyed hash of the client address; the address itself is never returned or stored."""
+def bucket_key(request, target=NO_CASE) -> str:
+    """Keyed hash of the client address and the targeted case; neither can be read back.
+
+    One hash over both, so the cache does not even show that one address tried two cases.
+    """
     address = _client_address(request, _config())
+    target_part = "-" if target is None else f"case:{target}"
     return salted_hmac(
-        "anon_messaging.throttle.client_key", address, algorithm="sha256"
+        "anon_messaging.throttle.bucket", f"{address}|{target_part}", algorithm="sha256"
     ).hexdigest()
 
 
-def _client_keys(digest: str) -> tuple[str, str, str]:
-    base = f"{_KEY_PREFIX}client:{digest}:"
+def _bucket_keys(digest: str) -> tuple[str, str, str]:
+    base = f"{_KEY_PREFIX}bucket:{digest}:"
     return base + "failures", base + "last", base + "seen"
 
 
@@ -168,7 +188,11 @@ def _global_key(bucket: int) -> str:
     return f"{_KEY_PREFIX}global:{bucket}"
 
 
-def _client_expiry(config) -> int:
+def _no_case_key(bucket: int) -> str:
+    return f"{_KEY_PREFIX}no-case:{bucket}"
+
+
+def _bucket_expiry(config) -> int:
     return config["lockout_seconds"] + config["window_seconds"] + _EXPIRY_SLACK
 
 
@@ -199,25 +223,49 @@ def _live_failures(failures, last, now: float, config) -> tuple[int, float | Non
     return int(failures), float(last)
 
 
-def _global_failures(values: dict, now: float, config) -> float:
-    """Sliding-window estimate: this bucket plus the overlapping share of the previous one."""
+def _window_counts(values: dict, key, now: float, config) -> tuple[int, int, float]:
+    """(this time bucket's count, the previous one's, seconds into this bucket)."""
     window = config["global_window"]
     bucket = int(now // window)
-    current = values.get(_global_key(bucket)) or 0
-    previous = values.get(_global_key(bucket - 1)) or 0
-    overlap = 1 - (now - bucket * window) / window
-    return current + previous * overlap
+    current = values.get(key(bucket)) or 0
+    previous = values.get(key(bucket - 1)) or 0
+    return current, previous, now - bucket * window
 
 
-def check_login(request) -> ThrottleDecision:
-    """Decide whether this client may try a code now. Call before verifying; records no failure."""
+def _sliding_estimate(values: dict, key, now: float, config) -> float:
+    """Sliding-window estimate: this bucket plus the overlapping share of the previous one."""
+    current, previous, into = _window_counts(values, key, now, config)
+    return current + previous * (1 - into / config["global_window"])
+
+
+def _seconds_below_ceiling(values: dict, key, now: float, config, ceiling: int) -> float:
+    """How long until the sliding estimate drops below ``ceiling`` (0 if it is below now)."""
+    window = config["global_window"]
+    current, previous, into = _window_counts(values, key, now, config)
+    if current + previous * (1 - into / window) < ceiling:
+        return 0.0
+    if current >= ceiling:
+        # Not in this bucket: in the next one, this bucket's count fades out linearly.
+        return (window - into) + window * (1 - ceiling / current)
+    # previous > 0 here, or the estimate would already be below the ceiling.
+    return window * (1 - (ceiling - current) / previous) - into
+
+
+def check_login(request, target=NO_CASE) -> ThrottleDecision:
+    """May this client try a code for ``target`` (a case pk, or NO_CASE) now?
+
+    Call before verifying; records nothing but the first-refused time during a
+    global slow-down.
+    """
     config = _config()
     cache = _cache(config)
     now = _now()
-    failures_key, last_key, seen_key = _client_keys(client_key(request))
+    failures_key, last_key, seen_key = _bucket_keys(bucket_key(request, target))
     bucket = int(now // config["global_window"])
-    global_keys = [_global_key(bucket), _global_key(bucket - 1)]
-    values = cache.get_many([failures_key, last_key, seen_key, *global_keys])
+    window_keys = [_global_key(bucket), _global_key(bucket - 1)]
+    if target is NO_CASE:
+        window_keys += [_no_case_key(bucket), _no_case_key(bucket - 1)]
+    values = cache.get_many([failures_key, last_key, seen_key, *window_keys])
 
     failures, last = _live_failures(values.get(failures_key), values.get(last_key), now, config)
     wait_until = now
@@ -228,16 +276,28 @@ def check_login(request) -> ThrottleDecision:
             delay = min(2 ** (failures - config["free_failures"]), config["max_delay"])
             wait_until = last + delay
 
-    if _global_failures(values, now, config) > config["global_max_failures"]:
+    if target is NO_CASE:
+        # A hard ceiling on verifications of codes that match no case: they cannot open
+        # anything, so refusing them keeps no one out of a case, and it caps the work an
+        # attacker spraying from many addresses can cause.
+        wait_until = max(
+            wait_until,
+            now
+            + _seconds_below_ceiling(
+                values, _no_case_key, now, config, config["no_case_max_failures"]
+            ),
+        )
+
+    if _sliding_estimate(values, _global_key, now, config) > config["global_max_failures"]:
         cooldown = config["global_cooldown"]
         if failures:
             wait_until = max(wait_until, last + cooldown)
         else:
-            # A client without failures has no last failure to wait from: start its clock on the
+            # A bucket without failures has no last failure to wait from: start its clock on the
             # first refused check. add() keeps the earliest time if several workers race.
             seen = values.get(seen_key)
             if seen is None:
-                cache.add(seen_key, now, _client_expiry(config))
+                cache.add(seen_key, now, _bucket_expiry(config))
                 seen = cache.get(seen_key, now)
             wait_until = max(wait_until, seen + cooldown)
 
@@ -247,13 +307,13 @@ def check_login(request) -> ThrottleDecision:
     return ThrottleDecision(allowed=False, retry_after=max(1, math.ceil(wait_until - now)))
 
 
-def record_failure(request) -> None:
-    """Count a wrong code for this client and towards the global limit."""
+def record_failure(request, target=NO_CASE) -> None:
+    """Count a wrong code in this bucket and towards the global limit."""
     config = _config()
     cache = _cache(config)
     now = _now()
-    failures_key, last_key, _seen_key = _client_keys(client_key(request))
-    expiry = _client_expiry(config)
+    failures_key, last_key, _seen_key = _bucket_keys(bucket_key(request, target))
+    expiry = _bucket_expiry(config)
 
     values = cache.get_many([failures_key, last_key])
     stored = values.get(failures_key)
@@ -265,13 +325,20 @@ def record_failure(request) -> None:
     cache.set(last_key, now, expiry)
 
     bucket = int(now // config["global_window"])
-    _increment(cache, _global_key(bucket), 2 * config["global_window"] + _EXPIRY_SLACK)
+    window_expiry = 2 * config["global_window"] + _EXPIRY_SLACK
+    _increment(cache, _global_key(bucket), window_expiry)
+    if target is NO_CASE:
+        _increment(cache, _no_case_key(bucket), window_expiry)
 
 
-def record_success(request) -> None:
-    """Forget this client's failures after a right code."""
+def record_success(request, target) -> None:
+    """Forget the failures in this client's bucket for the case it just logged in to.
+
+    Only that bucket: a right code for one's own case must not reset the allowance
+    for guessing other people's.
+    """
     config = _config()
-    _cache(config).delete_many(list(_client_keys(client_key(request))))
+    _cache(config).delete_many(list(_bucket_keys(bucket_key(request, target))))
 
 
 def retry_message(decision: ThrottleDecision) -> str:
