@@ -14,7 +14,6 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import add_never_cache_headers
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
@@ -26,6 +25,8 @@ from wagtail.models import Page, Site
 from . import cases, codes, error_reports, forms, throttle
 from .conf import get_setting
 from .models import Case, Message, ReportingSettings
+from .security import ReporterPageMixin
+from .security import no_store as _no_store
 
 SESSION_CASE_KEY = "anon_messaging.case"
 SESSION_SEEN_KEY = "anon_messaging.seen"
@@ -50,9 +51,7 @@ def reporting_settings_for_request(request, site_id=None):
 
 def no_store(response):
     """Keep thank-you, log-in and messaging pages out of every cache and history snapshot."""
-    add_never_cache_headers(response)
-    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
-    return response
+    return _no_store(response)
 
 
 # --- Report forms -----------------------------------------------------------------
@@ -62,7 +61,7 @@ class ReportFormField(AbstractFormField):
     page = ParentalKey("ReportFormPage", on_delete=models.CASCADE, related_name="form_fields")
 
 
-class ReportFormMixin(FormMixin, models.Model):
+class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
     """A report form: the editor's questions plus the route's own fields."""
 
     reporting_route = models.CharField(
@@ -288,7 +287,7 @@ class ReportFormPage(ReportFormMixin, Page):
 # --- Messaging ---------------------------------------------------------------------
 
 
-class MessagingPageMixin(RoutablePageMixin, models.Model):
+class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
     """Code log-in, the reporter's conversation and log-out, all without JavaScript."""
 
     intro = RichTextField(_("introduction"), blank=True)
@@ -499,7 +498,7 @@ class QuestionBlock(blocks.StructBlock):
         template = "anon_messaging/blocks/question_block.html"
 
 
-class SupportPageMixin(models.Model):
+class SupportPageMixin(ReporterPageMixin, models.Model):
     """Questions and answers in rich text; ``{sla}`` shows the site's response time."""
 
     intro = RichTextField(_("introduction"), blank=True)

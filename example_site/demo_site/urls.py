@@ -15,3 +15,6 @@ if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# Reporters get a page that explains a request too big or malformed to read (DEBUG off).
+handler400 = "anon_messaging.security.bad_request"

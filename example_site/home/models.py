@@ -3,8 +3,10 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from anon_messaging.security import ReporterPageMixin
 
-class HomePage(Page):
+
+class HomePage(ReporterPageMixin, Page):
     """The institution's landing page for reporting; the demo links everything from here."""
 
     body = RichTextField(_("body"), blank=True)

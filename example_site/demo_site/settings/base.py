@@ -111,6 +111,8 @@ X_FRAME_OPTIONS = "DENY"
 # every form post, which Django's CSRF check refuses. No other site gets a referrer.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# A reporter whose form fails the CSRF check is told that nothing was sent and what to do.
+CSRF_FAILURE_VIEW = "anon_messaging.security.csrf_failure"
 
 ANON_MESSAGING = {}
 

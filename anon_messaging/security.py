@@ -1,0 +1,165 @@
+"""HTTP headers and error pages for reporter pages.
+
+Reporter pages (report forms, the messaging page, support pages and any page a
+site marks with ``ReporterPageMixin``) are served with headers that keep the
+visit from reaching any other host, from being framed, and from staying in
+caches or history snapshots. They are added by an ``on_serve_page`` hook
+(registered in ``wagtail_hooks.py``), so they apply to every page class built
+on this app's mixins, and never to the Wagtail admin or its previews, whose
+needs differ.
+
+Referrer-Policy is ``same-origin`` rather than ``no-referrer``: under
+``no-referrer`` browsers send ``Origin: null`` with every form post, which
+Django's CSRF check refuses. Other hosts still get no referrer, and the
+quick-exit link carries ``rel="noreferrer"`` as well.
+"""
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.template import loader
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import add_never_cache_headers
+from django.views import csrf as django_csrf
+from django.views import defaults as django_defaults
+from wagtail.models import Site
+
+from .conf import get_setting
+
+# Everything a reporter page loads comes from the site itself; no inline script or style.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        # Images an editor puts in rich text are served by the site's own media URLs.
+        "img-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+# Nothing on a reporter page needs a device feature; the copy button needs the clipboard.
+PERMISSIONS_POLICY = ", ".join(
+    [
+        "accelerometer=()",
+        "autoplay=()",
+        "browsing-topics=()",
+        "camera=()",
+        "display-capture=()",
+        "encrypted-media=()",
+        "fullscreen=()",
+        "geolocation=()",
+        "gyroscope=()",
+        "hid=()",
+        "idle-detection=()",
+        "magnetometer=()",
+        "microphone=()",
+        "midi=()",
+        "payment=()",
+        "picture-in-picture=()",
+        "publickey-credentials-get=()",
+        "screen-wake-lock=()",
+        "serial=()",
+        "usb=()",
+        "xr-spatial-tracking=()",
+        "clipboard-read=()",
+        "clipboard-write=(self)",
+    ]
+)
+
+REPORTER_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": PERMISSIONS_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+NO_STORE = "no-store, no-cache, must-revalidate, private, max-age=0"
+
+
+class ReporterPageMixin:
+    """Marks a page class as a reporter page: served with ``REPORTER_HEADERS`` and no-store.
+
+    The app's page mixins include it; a site adds it to its own landing page.
+    """
+
+    is_reporter_page = True
+
+
+def no_store(response):
+    """Keep a response out of every cache and history snapshot (a shared device keeps none)."""
+    add_never_cache_headers(response)
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
+def apply_reporter_headers(response):
+    for name, value in REPORTER_HEADERS.items():
+        response[name] = value
+    # Every reporter page, not only the thank-you and messaging pages: a cached copy of a
+    # support page on a shared device also shows that someone looked into reporting.
+    return no_store(response)
+
+
+def serve_reporter_pages_securely(next_serve_page):
+    """``on_serve_page`` hook: add the reporter headers to reporter pages' responses."""
+
+    def serve(page, request, args, kwargs):
+        response = next_serve_page(page, request, args, kwargs)
+        if getattr(page, "is_reporter_page", False):
+            apply_reporter_headers(response)
+        return response
+
+    return serve
+
+
+# --- Error pages -------------------------------------------------------------------------
+
+ERROR_400_TEMPLATE = "anon_messaging/errors/400.html"
+CSRF_FAILURE_TEMPLATE = "anon_messaging/errors/403_csrf.html"
+
+
+def _is_admin_request(request):
+    try:
+        admin_prefix = reverse("wagtailadmin_home")
+    except NoReverseMatch:
+        return False
+    return request.path.startswith(admin_prefix)
+
+
+def _render_error(request, template_name, status):
+    """Render an error page that needs no page context and cannot fail in turn."""
+    context = {"base_template": get_setting("BASE_TEMPLATE")}
+    try:
+        # The quick-exit link needs the site's settings; look them up here so that a
+        # failing look-up falls back to the defaults instead of failing the error page.
+        from .cases import reporting_settings_for
+
+        site = Site.find_for_request(request)
+        context["_anon_messaging_settings"] = reporting_settings_for(site)
+    except DatabaseError:
+        from .models import ReportingSettings
+
+        context["_anon_messaging_settings"] = ReportingSettings()
+    content = loader.render_to_string(template_name, context, request=request)
+    response = HttpResponse(content, status=status)
+    return apply_reporter_headers(response)
+
+
+def bad_request(request, exception, template_name=ERROR_400_TEMPLATE):
+    """``handler400``: a request too big or malformed to read. Nothing was stored."""
+    if _is_admin_request(request):
+        return django_defaults.bad_request(request, exception)
+    return _render_error(request, template_name, 400)
+
+
+def csrf_failure(request, reason="", template_name=CSRF_FAILURE_TEMPLATE):
+    """``CSRF_FAILURE_VIEW``: tell a reporter nothing was sent and how to send it again."""
+    if _is_admin_request(request) or settings.DEBUG:
+        return django_csrf.csrf_failure(request, reason=reason)
+    return _render_error(request, template_name, 403)
