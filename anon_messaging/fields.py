@@ -18,12 +18,17 @@ from django.db import models
 from .conf import get_setting
 
 
+def derived_key(secret_key):
+    """The demo key, derived from SECRET_KEY, used when no ENCRYPTION_KEYS are set."""
+    derived = hashlib.sha256(b"anon_messaging.fields:" + secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(derived).decode()
+
+
 @lru_cache(maxsize=8)
 def _fernet(keys, secret_key):
     if not keys:
         # Demo fallback; the system check warns when a site relies on it.
-        derived = hashlib.sha256(b"anon_messaging.fields:" + secret_key.encode()).digest()
-        keys = (base64.urlsafe_b64encode(derived).decode(),)
+        keys = (derived_key(secret_key),)
     try:
         return MultiFernet([Fernet(key) for key in keys])
     except ValueError as exc:
@@ -34,6 +39,12 @@ def _fernet(keys, secret_key):
 
 def get_fernet():
     return _fernet(tuple(get_setting("ENCRYPTION_KEYS")), settings.SECRET_KEY)
+
+
+def newest_key():
+    """The key new values are encrypted with: the first configured, or the demo key."""
+    keys = get_setting("ENCRYPTION_KEYS")
+    return keys[0] if keys else derived_key(settings.SECRET_KEY)
 
 
 def encrypt_text(value):
