@@ -12,8 +12,10 @@ class AnonMessagingConfig(AppConfig):
         from django.core import checks
         from django.db.models.signals import post_migrate
 
+        from . import checks as security_checks
+
         # deadlines connects the signals that keep cached calendars fresh.
-        from . import deadlines, notifications, reminders  # noqa: F401
+        from . import deadlines, notifications, reminders, retention  # noqa: F401
 
         # The reminder schedule is made after migrate, never at import time.
         post_migrate.connect(
@@ -27,3 +29,10 @@ class AnonMessagingConfig(AppConfig):
             dispatch_uid="anon_messaging.adviser_alert_schedule",
         )
         checks.register(reminders.check_cluster_settings)
+        post_migrate.connect(
+            retention.post_migrate_handler,
+            sender=self,
+            dispatch_uid="anon_messaging.retention_schedule",
+        )
+        checks.register(security_checks.check_settings)
+        checks.register(security_checks.check_deployment, deploy=True)

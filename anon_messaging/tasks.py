@@ -4,7 +4,7 @@ Tasks are referred to by dotted path (schedules, ``async_task``), so these
 names are stable; keep the work itself in the modules by concern.
 """
 
-from . import deadlines, notifications, reminders
+from . import deadlines, notifications, reminders, retention
 
 # --- Overdue-response reminders (reminders.py, deadlines.py) ---------------------------
 

@@ -18,4 +18,25 @@ SECURE_HSTS_PRELOAD = True
 ANON_MESSAGING = {
     # Comma-separated Fernet keys, newest first (Fernet.generate_key()).
     "ENCRYPTION_KEYS": [k for k in os.environ.get("ANON_MESSAGING_KEYS", "").split(",") if k],
+    # Behind a reverse proxy: the META key of the header it writes the client address to,
+    # e.g. HTTP_X_FORWARDED_FOR (docs/deployment.md). Unset: REMOTE_ADDR.
+    "CLIENT_IP_HEADER": os.environ.get("ANON_MESSAGING_CLIENT_IP_HEADER") or None,
 }
+
+# The log-in throttle's counters must be shared by every worker process (they hold keyed
+# hashes and counts only, never an address). Without Redis, the database cache: run
+# `manage.py createcachetable` once after `migrate`.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "anon_messaging_cache",
+        }
+    }

@@ -1,0 +1,159 @@
+"""System checks for the settings that keep reports private.
+
+``check_settings`` runs always (settings that would break pages at the first
+report). ``check_deployment`` runs with ``manage.py check --deploy``: settings
+that are fine for a demo but weaken a real site. IDs are anon_messaging.E5xx / W5xx.
+"""
+
+import logging
+
+from argon2 import profiles
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.core import checks
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.utils.log import AdminEmailHandler
+from django.utils.module_loading import import_string
+from django.views.debug import SafeExceptionReporterFilter
+
+from .conf import get_setting
+
+# RFC 9106's second recommended option ("low-memory"): argon2id, t=3, 64 MiB.
+RFC_9106_LOW_MEMORY = profiles.RFC_9106_LOW_MEMORY
+
+
+def check_settings(app_configs=None, **kwargs):
+    errors = []
+    for position, key in enumerate(get_setting("ENCRYPTION_KEYS")):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            errors.append(
+                checks.Error(
+                    f"ANON_MESSAGING['ENCRYPTION_KEYS'][{position}] is not a Fernet key.",
+                    hint="Generate keys with cryptography's Fernet.generate_key(); each is 32 "
+                    "bytes in URL-safe base64 (44 characters).",
+                    id="anon_messaging.E502",
+                )
+            )
+    return errors
+
+
+def check_deployment(app_configs=None, **kwargs):
+    return [
+        *_encryption_key_warnings(),
+        *_argon2_warnings(),
+        *_throttle_cache_warnings(),
+        *_cookie_warnings(),
+        *_error_email_warnings(),
+    ]
+
+
+def _encryption_key_warnings():
+    if get_setting("ENCRYPTION_KEYS"):
+        return []
+    return [
+        checks.Warning(
+            "ANON_MESSAGING['ENCRYPTION_KEYS'] is empty, so report text is encrypted with a "
+            "key derived from SECRET_KEY.",
+            hint="Set at least one key of its own (Fernet.generate_key()), kept apart from "
+            "SECRET_KEY and from database backups. See docs/deployment.md.",
+            id="anon_messaging.W501",
+        )
+    ]
+
+
+def _argon2_warnings():
+    params = get_setting("ARGON2")
+    weaker = [
+        f"{name}={params[name]} (at least {minimum})"
+        for name, minimum in (
+            ("time_cost", RFC_9106_LOW_MEMORY.time_cost),
+            ("memory_cost", RFC_9106_LOW_MEMORY.memory_cost),
+        )
+        if params[name] < minimum
+    ]
+    if not weaker:
+        return []
+    return [
+        checks.Warning(
+            "ANON_MESSAGING['ARGON2'] is below RFC 9106's low-memory profile: "
+            + ", ".join(weaker)
+            + ".",
+            hint="Codes are hashed with these parameters; use t=3, 64 MiB (65536) or more. "
+            "Raising them later is safe: hashes are upgraded at the next log-in.",
+            id="anon_messaging.W503",
+        )
+    ]
+
+
+def _throttle_cache_warnings():
+    alias = get_setting("THROTTLE")["cache_alias"]
+    try:
+        cache = caches[alias]
+    except InvalidCacheBackendError:
+        return [
+            checks.Error(
+                f"The throttle's cache {alias!r} cannot be used.",
+                hint="Set ANON_MESSAGING['THROTTLE']['cache_alias'] to a cache in CACHES.",
+                id="anon_messaging.E504",
+            )
+        ]
+    if isinstance(cache, DummyCache):
+        problem = "keeps nothing, so failed code log-ins are never throttled"
+    elif isinstance(cache, LocMemCache):
+        problem = "is per process, so each worker counts failed code log-ins on its own"
+    else:
+        return []
+    return [
+        checks.Warning(
+            f"The throttle's cache {alias!r} ({type(cache).__name__}) {problem}.",
+            hint="Use a cache all workers share, such as Redis (django.core.cache.backends."
+            "redis.RedisCache) or the database cache. See docs/deployment.md.",
+            id="anon_messaging.W504",
+        )
+    ]
+
+
+def _cookie_warnings():
+    if getattr(settings, "SESSION_COOKIE_SAMESITE", None) == "Strict":
+        return []
+    return [
+        checks.Warning(
+            "SESSION_COOKIE_SAMESITE is not 'Strict'.",
+            hint="A reporter's session should never travel with a request another site "
+            "starts. Set SESSION_COOKIE_SAMESITE = 'Strict'.",
+            id="anon_messaging.W505",
+        )
+    ]
+
+
+def _error_email_warnings():
+    if not getattr(settings, "ADMINS", None):
+        return []
+    emailing = [
+        name
+        for name in ("django", "django.request", "django.security")
+        if any(isinstance(h, AdminEmailHandler) for h in logging.getLogger(name).handlers)
+    ]
+    if not emailing:
+        return []
+    reporter_filter = import_string(settings.DEFAULT_EXCEPTION_REPORTER_FILTER)
+    if (
+        reporter_filter.get_safe_request_meta
+        is not SafeExceptionReporterFilter.get_safe_request_meta
+    ):
+        return []  # the site's filter decides what an error report says about the request
+    return [
+        checks.Warning(
+            "Error emails to ADMINS are switched on, and error reports list the request's "
+            "headers: the client's address, user agent and referrer.",
+            hint="Set DEFAULT_EXCEPTION_REPORTER_FILTER to "
+            "'anon_messaging.error_reports.ReporterExceptionReporterFilter', or route the "
+            "'django' logger away from mail_admins, or leave ADMINS empty "
+            "(docs/deployment.md).",
+            id="anon_messaging.W506",
+        )
+    ]
