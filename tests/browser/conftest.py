@@ -266,12 +266,21 @@ class Sessions:
         context.route(
             re.compile(r"^(?!" + re.escape(self.site_url) + r"/)https?://"), leave_localhost
         )
-        page.on(
-            "console",
-            lambda message: (
-                session.console_errors.append(message.text) if message.type == "error" else None
-            ),
-        )
+
+        def console_error(message):
+            # Error statuses are judged below, from the responses themselves: a page
+            # may answer 4xx on purpose (a failed security check), a stylesheet may not.
+            if message.type == "error" and not message.text.startswith(
+                "Failed to load resource: the server responded with a status of"
+            ):
+                session.console_errors.append(message.text)
+
+        def failed_resource(response):
+            if response.status >= 400 and response.request.resource_type != "document":
+                session.console_errors.append(f"{response.status} for {response.url}")
+
+        page.on("console", console_error)
+        page.on("response", failed_resource)
         page.on("pageerror", lambda error: session.console_errors.append(str(error)))
         self.opened.append(session)
         return session

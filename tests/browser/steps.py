@@ -237,6 +237,14 @@ def walk_reporter_pages(page, visit, *, adviser_reply=None):
     submit_form_twice(page)
     visit("already-received")
 
+    # The browser dropped its cookies (or the page was open for hours): the form's
+    # security check fails, and the reporter is told that nothing was sent and why.
+    fill_anonymous_report(page, "Sent after the cookies were cleared.", messaging=False)
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your form was not sent")
+    visit("form-not-sent")
+
 
 # --- Adviser ---------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ REPORTER_PAGES = {
     "conversation",
     "logged-out",
     "already-received",
+    "form-not-sent",
 }
 ADVISER_PAGES = {"adviser-case-list", "adviser-case"}
 # The pages docs/accessibility.md shows, at desktop and phone widths.

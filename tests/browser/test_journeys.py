@@ -173,7 +173,8 @@ def test_reporter_journey_without_javascript(open_session):
     expect(summary).to_contain_text("Choose whether you would like to use anonymous messaging.")
     expect(reporter.get_by_label("What happened?")).to_have_value("It happened in the library.")
 
-    fill_anonymous_report(reporter, f"It happened in the library. {marker()}")
+    story = f"It happened in the library. {marker()}"
+    fill_anonymous_report(reporter, story)
     send_report(reporter)
     code = read_code(reporter)
     # The copy button needs JavaScript, so it stays hidden; the code is plain text.
@@ -205,7 +206,14 @@ def test_reporter_journey_without_javascript(open_session):
     expect(reporter.locator(".am-error-summary")).to_contain_text("Write a message before sending.")
     send_message(reporter, "Sent without any JavaScript.")
     log_out(reporter)
+
+    adviser = open_session().page
+    adviser_log_in(adviser)
+    adviser_open_newest_case(adviser, story)
+    adviser_reply(adviser, "Received, thank you. No scripts needed to read this.")
+
     log_in(reporter, code.lower().replace("-", " "))
     expect(reporter.locator(".am-message--reporter")).to_contain_text(
         "Sent without any JavaScript."
     )
+    expect(reporter.locator(".am-message--adviser")).to_contain_text("No scripts needed")
