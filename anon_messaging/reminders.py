@@ -10,7 +10,8 @@ SQLite the write lock taken by ``transaction_mode: IMMEDIATE`` serialises the
 claims instead.
 
 Emails have a fixed subject and carry no report content, no reference and no
-reporter detail: only that a case needs attention and a link to it in the admin.
+reporter detail: only that a case needs attention and a link to the admin's list
+of overdue cases (not to the case, whose number would tell cases apart).
 
 The scan costs the same few queries however many cases there are.
 """
@@ -22,13 +23,16 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core import checks
 from django.core.mail import EmailMessage, get_connection
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.utils import get_admin_base_url
 from wagtail.log_actions import registry as log_registry
@@ -57,6 +61,8 @@ _CASE_FIELDS = (
     "assigned_to",
     "assigned_to__email",
     "assigned_to__is_active",
+    "assigned_team",
+    "assigned_team__name",
 )
 
 
@@ -110,14 +116,25 @@ def _adviser_email(case):
     return None
 
 
+def _team_member_emails(case):
+    # Prefetched by _claim for every candidate at once, as ``active_members``.
+    if case.assigned_team is None:
+        return []
+    return sorted({member.email for member in case.assigned_team.active_members})
+
+
 def reminder_recipients(case, site_settings):
-    """The assigned adviser, else the team address, else the managers."""
+    """The assigned adviser; else the team address; else the team's members; else managers.
+
+    The same order as the new-activity alerts (notifications.py), with the managers last
+    so that an overdue case always reaches someone who can act.
+    """
     adviser = _adviser_email(case)
     if adviser:
         return [adviser]
     if site_settings.team_email:
         return [site_settings.team_email]
-    return site_settings.manager_email_list
+    return _team_member_emails(case) or site_settings.manager_email_list
 
 
 def escalation_recipients(case, site_settings):
@@ -127,16 +144,15 @@ def escalation_recipients(case, site_settings):
     )
 
 
-def case_admin_url(case_pk):
-    """An absolute link to the case in the admin, or to the admin's dashboard."""
-    path = None
-    for name in ("anon_messaging_case_modeladmin_inspect", "anon_messaging_case_modeladmin_edit"):
-        try:
-            path = reverse(name, args=[case_pk])
-            break
-        except NoReverseMatch:
-            continue
-    if path is None:
+def overdue_list_url():
+    """An absolute link to the admin's list of overdue cases, or to the admin's dashboard.
+
+    Never a link to the case itself: its number in the address would tell cases apart.
+    """
+    try:
+        path = reverse("anon_messaging_case_modeladmin_index")
+        path += "?" + urlencode({"overdue": "yes"})
+    except NoReverseMatch:
         path = reverse("wagtailadmin_home")
     return (get_admin_base_url() or "").rstrip("/") + path
 
@@ -148,9 +164,15 @@ def _claim(candidates, field, now, pick):
     later scan. Returns ``[(case, recipients)]`` for the cases this scan now owns.
     """
     features = connections[DEFAULT_DB_ALIAS].features
+    active_members = Prefetch(
+        "assigned_team__user_set",
+        queryset=get_user_model().objects.filter(is_active=True).exclude(email="").only("email"),
+        to_attr="active_members",
+    )
     queryset = (
         candidates.filter(**{f"{field}__isnull": True})
-        .select_related("assigned_to")
+        .select_related("assigned_to", "assigned_team")
+        .prefetch_related(active_members)
         .only(*_CASE_FIELDS)
         # Longest overdue first. Ordering by the due time (not the model's -created_at) lets
         # the database read only the cases awaiting a reply from the am_case_reply_due index
@@ -183,42 +205,39 @@ def _claim(candidates, field, now, pick):
 
 
 def _send(claimed, subject, template, field, now, action):
-    """Send one email per claimed case; release the claims of those that failed."""
+    """Email each claimed case's recipients; release the claims of cases nobody got.
+
+    One email per address, so recipients do not learn each other's addresses. Every
+    email is the same: the subject, and a link to the overdue cases in the admin.
+    """
     if not claimed:
         return 0, 0
     from_email = get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
-    sent, failed = [], []
     with translation.override(settings.LANGUAGE_CODE):
-        emails = [
-            (
-                case,
-                EmailMessage(
-                    subject=str(subject),
-                    body=render_to_string(template, {"url": case_admin_url(case.pk)}),
-                    from_email=from_email,
-                    to=recipients,
-                ),
-            )
-            for case, recipients in claimed
-        ]
+        subject = str(subject)
+        body = render_to_string(template, {"url": overdue_list_url()})
+    sent, failed = [], []
     connection = get_connection()
     try:
         connection.open()
-        for case, email in emails:
-            try:
-                connection.send_messages([email])
-            except Exception:
-                logger.exception("Could not send an overdue-case email; will retry.")
-                failed.append(case.pk)
-            else:
-                sent.append(case)
     except Exception:
-        logger.exception("Could not reach the mail server; will retry.")
-        failed = [case.pk for case, _ in claimed]
-        sent = []
-    finally:
-        connection.close()
+        logger.exception("Could not reach the mail server; the next scan tries again.")
+        claimed, failed = [], [case.pk for case, _recipients in claimed]
+    for case, recipients in claimed:
+        delivered = 0
+        for address in recipients:
+            email = EmailMessage(subject, body, from_email, [address])
+            try:
+                delivered += connection.send_messages([email]) or 0
+            except Exception:
+                logger.exception("Could not send an overdue-case email.")
+        if delivered:
+            sent.append(case)
+        else:
+            failed.append(case.pk)
+    connection.close()
     if failed:
+        # Nobody got these: put them back for the next scan.
         Case.objects.filter(pk__in=failed, **{field: now}).update(**{field: None})
     _log(sent, action, now)
     return len(sent), len(failed)

@@ -6,9 +6,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from wagtail.models import Page, Site
 
-from anon_messaging import cases
+from anon_messaging import cases, deadlines
 from anon_messaging.models import Case, CaseOutcome, Message, ReportingSettings
 from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
 from home.models import HomePage
@@ -208,9 +209,12 @@ class Command(BaseCommand):
         site = Site.objects.get(root_page=home)
         site_settings = ReportingSettings.for_site(site)
         site_settings.sla_text = "3 working days"
+        # Demo-only address, so escalations of overdue cases show in the console output.
+        site_settings.manager_emails = site_settings.manager_emails or "manager@example.org"
         site_settings.save()
         self.users()
         self.demo_cases(site)
+        self.overdue_demo_cases(site)
         self.stdout.write(self.style.SUCCESS("Demo site ready at http://127.0.0.1:8000/"))
 
     def home_page(self):
@@ -409,3 +413,47 @@ class Command(BaseCommand):
             adviser_alert_pending=False
         )
         self.stdout.write("Demo cases added for the advisers' area.")
+
+    # --- Overdue cases for the reminders ----------------------------------------------
+
+    def overdue_demo_cases(self, site):
+        """Two unanswered cases past their due time, re-armed on every run while unanswered.
+
+        Within a minute of starting the demo the cluster's first scan prints, in the
+        console, a reminder to the assigned adviser (admin) for the first and an
+        escalation to the manager for the second, which was reminded a week ago.
+        """
+        assignee = get_user_model().objects.get(username="admin")
+        form = ReportFormPage.objects.get(slug="anonymous")
+        now = timezone.now()
+        received, a_week_ago = now - timedelta(days=14), now - timedelta(days=7)
+        specs = [
+            ("demo-overdue-reminder", "Demo: I reported this two weeks ago, no answer.", None),
+            ("demo-overdue-escalation", "Demo: still waiting for a reply.", a_week_ago),
+        ]
+        for token, what_happened, reminded_at in specs:
+            case = Case.objects.filter(submission_token=token).first()
+            if case is None:
+                case, _code = cases.create_case(
+                    route=form.reporting_route,
+                    answers=[
+                        {"label": "What happened?", "type": "multiline", "value": what_happened}
+                    ],
+                    site=site,
+                    form_page=form,
+                    submission_token=token,
+                    opt_in=True,  # the code is thrown away, as for the other demo cases
+                )
+            elif not deadlines.is_awaiting_response(case):
+                continue  # someone answered or closed it in the demo: leave it be
+            Case.objects.filter(pk=case.pk).update(
+                created_at=received,
+                awaiting_reply=True,
+                awaiting_since=received,
+                response_due_at=cases.response_due_at(site, received),
+                assigned_to=assignee,
+                reminder_sent_at=reminded_at,
+                escalation_sent_at=None,
+                adviser_alert_pending=False,
+            )
+        self.stdout.write("Overdue demo cases ready: watch the console for their reminders.")
