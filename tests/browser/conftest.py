@@ -192,7 +192,7 @@ def no_server_errors(site_server):
 
 @pytest.fixture(scope="package")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
         pytest.fail(
@@ -200,6 +200,8 @@ def browser():
             "(apt-get install chromium) or run scripts/test, which installs it; "
             "the browser tests are never skipped."
         )
+    # A shared two-core machine can be slow to answer; a real failure still fails.
+    expect.set_options(timeout=15_000)
     # Package scope: Playwright's event loop is closed before the rest of the
     # suite runs, so Django's async-safety check never sees it.
     with sync_playwright() as playwright:
