@@ -36,7 +36,10 @@ def machine():
     elif connection.vendor == "sqlite":
         import sqlite3
 
-        database = f"SQLite {sqlite3.sqlite_version}"
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            journal = cursor.fetchone()[0]
+        database = f"SQLite {sqlite3.sqlite_version} (journal_mode {journal})"
     else:
         database = connection.vendor
     try:
@@ -62,6 +65,8 @@ def machine():
         "database": database,
         "platform": platform.platform(),
         "commit": commit,
+        # Other work on the machine while measuring (1, 5 and 15 minute averages at the end).
+        "load_average": [round(value, 2) for value in os.getloadavg()],
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
@@ -308,7 +313,7 @@ def describe_machine(info):
         f"{info['nproc']} CPUs ({info['cpu_model']}), {info['memory']} memory; "
         f"Python {info['python']}, Django {info['django']}, Wagtail {info['wagtail']}, "
         f"argon2-cffi {info['argon2_cffi']}, {info['database']}; commit {info['commit']}, "
-        f"{info['date']}"
+        f"{info['date']}; load average {info.get('load_average')}"
     )
 
 
