@@ -145,9 +145,15 @@ def _settings_changed(site_id):
         # Import here: tasks imports this module.
         from django_q.tasks import async_task
 
-        async_task("anon_messaging.tasks.refresh_response_due_times", site_id)
+        try:
+            async_task("anon_messaging.tasks.refresh_response_due_times", site_id)
+        except Exception:
+            # The broker is unreachable: recount here rather than leave stale due times.
+            logger.exception("Could not queue the due-time recount; recounting now.")
+            refresh_response_due_times(site_id)
 
-    transaction.on_commit(after_commit)
+    # Robust: the settings are saved by now, and the editor must not see an error page.
+    transaction.on_commit(after_commit, robust=True)
 
 
 @receiver(post_save, sender=ReportingSettings)

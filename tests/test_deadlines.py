@@ -467,3 +467,27 @@ def test_the_admin_case_view_and_history_show_reminders_and_escalations(
     history_text = text_of(history.content.decode())
     assert "Overdue reminder sent to the adviser or team" in history_text
     assert "Overdue case escalated to managers" in history_text
+
+
+def test_due_times_are_recounted_even_when_the_task_broker_is_down(
+    site, site_settings, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    from django_q.conf import Conf
+
+    # A Redis broker nobody listens on: queueing the recount fails for real.
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "DJANGO_REDIS", None)
+    monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:1/0")
+    received = at(2026, 6, 5, 10)
+    case = make_case(site, received=received)
+    assert case.response_due_at == at(2026, 6, 10, 10)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ClosurePeriod.objects.create(
+            settings=site_settings, first_day=date(2026, 6, 8), last_day=date(2026, 6, 12)
+        )
+
+    case.refresh_from_db()
+    assert case.response_due_at == at(2026, 6, 17, 10)
+    assert "recounting now" in caplog.text
