@@ -1,4 +1,4 @@
-"""Wagtail's own form page, as its documentation shows it, with nothing of ours added."""
+"""Wagtail's own form page with nothing of ours added but the site's base template."""
 
 from django.db import models
 from modelcluster.fields import ParentalKey
