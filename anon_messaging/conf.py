@@ -45,7 +45,7 @@ DEFAULTS = {
         "global_cooldown": 30,
         # At most this many codes that match no case are verified per global_window, from all
         # clients together: such a code cannot open a case, so a reporter's right code is
-        # never refused by it, and it caps the hashing work an attack can cause.
+        # never refused by it, and it caps the hashing work an attack can cause. 0: no ceiling.
         "no_case_max_failures": 60,
     },
     # Sender of adviser alert emails; the subject is fixed so timing and content leak nothing.

@@ -276,7 +276,7 @@ def check_login(request, target=NO_CASE) -> ThrottleDecision:
             delay = min(2 ** (failures - config["free_failures"]), config["max_delay"])
             wait_until = last + delay
 
-    if target is NO_CASE:
+    if target is NO_CASE and config["no_case_max_failures"]:
         # A hard ceiling on verifications of codes that match no case: they cannot open
         # anything, so refusing them keeps no one out of a case, and it caps the work an
         # attacker spraying from many addresses can cause.

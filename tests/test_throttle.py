@@ -214,6 +214,12 @@ def test_ceiling_bounds_guesses_matching_no_case_from_many_addresses(clock, requ
     assert throttle.check_login(request_from("203.0.113.90")).allowed
 
 
+def test_ceiling_can_be_switched_off(clock, request_from, settings):
+    settings.ANON_MESSAGING = {"THROTTLE": {"cache_alias": CACHE_ALIAS, "no_case_max_failures": 0}}
+    allowed = spray(clock, request_from, [address(i) for i in range(150)], 0.001)
+    assert allowed == 150
+
+
 def test_ceiling_holds_for_a_slow_steady_spray(clock, request_from):
     # One guess every 100 ms from new addresses for ten minutes.
     allowed = spray(clock, request_from, [address(i) for i in range(6_000)], 0.1)
