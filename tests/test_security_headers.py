@@ -106,9 +106,9 @@ def test_every_reporter_page_was_rendered(reporter_pages):
     assert statuses["log-in redirect"] == 302
     assert statuses["request too big (400)"] == 400
     assert statuses["form without CSRF token (403)"] == 403
-    assert "Your report has been sent" in dict(reporter_pages)["anonymous thank-you"].content.decode()
-    conversation = dict(reporter_pages)["conversation"].content.decode()
-    assert "How can we help?" in conversation
+    pages = dict(reporter_pages)
+    assert "Your report has been sent" in pages["anonymous thank-you"].content.decode()
+    assert "How can we help?" in pages["conversation"].content.decode()
 
 
 def test_reporter_pages_send_the_strict_headers(reporter_pages):
