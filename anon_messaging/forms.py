@@ -30,14 +30,19 @@ def new_submission_token():
     return secrets.token_urlsafe(24)
 
 
-def too_long_message(limit, length):
+def too_long_template(limit):
+    # The placeholder names are those Django's MaxLengthValidator fills in.
     return ngettext(
-        "This is %(length)d characters long; the limit is %(limit)d character. "
+        "This is %(show_value)d characters long; the limit is %(limit_value)d character. "
         "Please shorten it; your text is kept below.",
-        "This is %(length)d characters long; the limit is %(limit)d characters. "
+        "This is %(show_value)d characters long; the limit is %(limit_value)d characters. "
         "Please shorten it; your text is kept below.",
         limit,
-    ) % {"length": length, "limit": limit}
+    )
+
+
+def too_long_message(limit, length):
+    return too_long_template(limit) % {"show_value": length, "limit_value": limit}
 
 
 class LengthLimitedCharField(forms.CharField):
@@ -64,6 +69,15 @@ class ReportForm(BaseForm):
     """Base for the form built from an editor's questions; the page adds route fields."""
 
     submission_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if getattr(field, "max_length", None):
+                # A maxlength attribute makes the browser cut pasted text off without a
+                # word; the server checks the length and says what to shorten instead.
+                field.widget.attrs.pop("maxlength", None)
+                field.error_messages["max_length"] = too_long_template(field.max_length)
 
     def clean_submission_token(self):
         token = self.cleaned_data.get("submission_token") or ""

@@ -97,6 +97,20 @@ def test_an_answer_over_the_length_limit_is_refused_and_kept(new_cases, client, 
     assert not new_cases.exists()
 
 
+def test_a_single_line_answer_is_never_cut_off_by_the_browser(new_cases, client):
+    # Wagtail gives single-line questions max_length 255; a maxlength attribute would
+    # make the browser drop pasted text silently, so the server says what to shorten.
+    form_html = client.get(ANONYMOUS_FORM).content.decode()
+    assert 'name="where_did_it_happen"' in form_html
+    assert "maxlength" not in form_html
+    place = "B" * 300
+    response = submit(client, ANONYMOUS_FORM, anonymous_answers("Kept.", where_did_it_happen=place))
+    html = response.content.decode()
+    assert "This is 300 characters long; the limit is 255 characters." in html
+    assert place in html
+    assert not new_cases.exists()
+
+
 # --- The route with contact details ----------------------------------------------------------
 
 
