@@ -100,6 +100,8 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # No Gravatar images in the admin: each would send an adviser's email hash to another host.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# The admin dashboard would otherwise ask another host for the latest Wagtail version.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # Reporter sessions: never readable by scripts, never sent on cross-site requests.
 SESSION_COOKIE_HTTPONLY = True
