@@ -93,6 +93,23 @@ def test_opening_a_case_marks_the_reporters_messages_read_and_moves_new_to_open(
 # --- Reply ---------------------------------------------------------------------------------
 
 
+def test_a_reply_whose_adviser_account_was_deleted_still_shows(adviser_client, assigned_case):
+    cases.post_message(
+        assigned_case, sender=Message.Sender.ADVISER, body="Written before they left.", author=None
+    )
+    response = adviser_client.get(case_url(assigned_case))
+    assert response.status_code == 200
+    assert "Written before they left." in page_text(response)
+    assert "(account removed)" in page_text(response)
+
+
+def test_a_note_whose_adviser_account_was_deleted_still_shows(adviser_client, assigned_case):
+    InternalNote.objects.create(case=assigned_case, author=None, body="Noted before they left.")
+    response = adviser_client.get(case_url(assigned_case))
+    assert response.status_code == 200
+    assert "Noted before they left." in page_text(response)
+
+
 def test_an_empty_reply_is_refused_with_a_clear_error(adviser_client, assigned_case):
     response = adviser_client.post(case_url(assigned_case), {"action": "reply", "reply-body": " "})
     assert response.status_code == 200
