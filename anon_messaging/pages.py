@@ -146,7 +146,8 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         return self.reporting_route == Case.Route.ANONYMOUS
 
     def get_form_class(self):
-        fields = self.form_builder(self.get_form_fields()).formfields
+        questions = list(self.get_form_fields())
+        fields = self.form_builder(questions).formfields
         for name in forms.RESERVED_FIELD_NAMES:
             fields.pop(name, None)
         bases = (forms.ReportForm,)
@@ -157,7 +158,11 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         else:
             fields.update(forms.contact_route_fields())
             bases = (forms.ContactRouteMixin, forms.ReportForm)
-        return type("ReportForm", bases, dict(fields))
+        form_class = type("ReportForm", bases, dict(fields))
+        # Set after the class is built, so no question's name can clash with it: the answers'
+        # snapshot reads the questions from the form instead of querying them a second time.
+        form_class.report_questions = questions
+        return form_class
 
     def get_context(self, request, *args, **kwargs):
         return base_template_context(super().get_context(request, *args, **kwargs))
@@ -171,7 +176,7 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
     def snapshot_answers(self, form):
         """Question labels and answers as submitted, so later edits change nothing."""
         snapshot = []
-        for field in self.get_form_fields():
+        for field in getattr(form, "report_questions", None) or self.get_form_fields():
             name = field.clean_name or field.get_field_clean_name()
             if name in forms.RESERVED_FIELD_NAMES or name not in form.fields:
                 continue
