@@ -25,7 +25,7 @@ RFC_9106_LOW_MEMORY = profiles.RFC_9106_LOW_MEMORY
 
 
 def check_settings(app_configs=None, **kwargs):
-    errors = []
+    errors = [*_csrf_middleware_errors()]
     for position, key in enumerate(get_setting("ENCRYPTION_KEYS")):
         try:
             Fernet(key)
@@ -39,6 +39,52 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+def _csrf_middleware_errors():
+    """A CSRF middleware must run, and under no-referrer it must be the app's own.
+
+    Django's security.W003 looks for its middleware by name only, so a site using the
+    app's subclass silences W003; this check takes its place.
+    """
+    from django.conf import settings
+    from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
+    from django.utils.module_loading import import_string
+
+    from .security import CsrfViewMiddleware
+
+    classes = []
+    for path in settings.MIDDLEWARE:
+        try:
+            middleware = import_string(path)
+        except ImportError:
+            continue
+        if isinstance(middleware, type):
+            classes.append(middleware)
+    if not any(issubclass(cls, DjangoCsrfViewMiddleware) for cls in classes):
+        return [
+            checks.Error(
+                "No CSRF middleware is in MIDDLEWARE: reporters' and advisers' forms could "
+                "be posted from other sites.",
+                hint="Add anon_messaging.security.CsrfViewMiddleware to MIDDLEWARE.",
+                id="anon_messaging.E506",
+            )
+        ]
+    if get_setting("REFERRER_POLICY") == "no-referrer" and not any(
+        issubclass(cls, CsrfViewMiddleware) for cls in classes
+    ):
+        return [
+            checks.Error(
+                "Reporter pages use Referrer-Policy: no-referrer, but MIDDLEWARE lacks "
+                "anon_messaging.security.CsrfViewMiddleware, so browsers' report and message "
+                "posts (sent with Origin: null) would all fail the CSRF check.",
+                hint="Replace django.middleware.csrf.CsrfViewMiddleware with "
+                "anon_messaging.security.CsrfViewMiddleware in MIDDLEWARE, or set "
+                "ANON_MESSAGING['REFERRER_POLICY'] = 'same-origin'.",
+                id="anon_messaging.E505",
+            )
+        ]
+    return []
 
 
 def check_deployment(app_configs=None, **kwargs):

@@ -19,6 +19,9 @@ DEFAULTS = {
     # Fernet keys (urlsafe base64, 32 bytes), newest first. Empty: derived from
     # SECRET_KEY, which is fine for a demo and warned about by the system checks.
     "ENCRYPTION_KEYS": [],
+    # Referrer-Policy of reporter pages. "no-referrer" needs the app's CsrfViewMiddleware
+    # (see security.py); a system check says so when it is missing.
+    "REFERRER_POLICY": "no-referrer",
     # Where to read the client address for throttling behind a proxy, e.g.
     # "HTTP_X_FORWARDED_FOR"; its last address is used (docs/deployment.md).
     "CLIENT_IP_HEADER": None,

@@ -8,15 +8,17 @@ caches or history snapshots. They are added by an ``on_serve_page`` hook
 on this app's mixins, and never to the Wagtail admin or its previews, whose
 needs differ.
 
-Referrer-Policy is ``same-origin`` rather than ``no-referrer``: under
-``no-referrer`` browsers send ``Origin: null`` with every form post, which
-Django's CSRF check refuses. Other hosts still get no referrer, and the
-quick-exit link carries ``rel="noreferrer"`` as well.
+Referrer-Policy is ``no-referrer`` (``ANON_MESSAGING["REFERRER_POLICY"]``).
+Under it browsers send ``Origin: null`` with every form post, which Django's
+own CSRF middleware refuses; ``CsrfViewMiddleware`` below takes its place and
+lets the CSRF token decide for such posts. A system check stops a site that
+keeps Django's middleware with this policy, since none of its forms would work.
 """
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers
@@ -71,7 +73,6 @@ PERMISSIONS_POLICY = ", ".join(
 
 REPORTER_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Permissions-Policy": PERMISSIONS_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -101,6 +102,7 @@ def no_store(response):
 def apply_reporter_headers(response):
     for name, value in REPORTER_HEADERS.items():
         response[name] = value
+    response["Referrer-Policy"] = get_setting("REFERRER_POLICY")
     # Every reporter page, not only the thank-you and messaging pages: a cached copy of a
     # support page on a shared device also shows that someone looked into reporting.
     return no_store(response)
@@ -163,3 +165,22 @@ def csrf_failure(request, reason="", template_name=CSRF_FAILURE_TEMPLATE):
     if _is_admin_request(request) or settings.DEBUG:
         return django_csrf.csrf_failure(request, reason=reason)
     return _render_error(request, template_name, 403)
+
+
+# --- CSRF under Referrer-Policy: no-referrer ---------------------------------------------
+
+
+class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
+    """Django's CSRF middleware, accepting the ``Origin: null`` a no-referrer page sends.
+
+    Browsers serialise the origin of a form post as ``null`` when the page's referrer
+    policy is ``no-referrer``, so Django's origin check would refuse every report and
+    message. Such a post is treated like one without an Origin header: the CSRF token
+    must still match the CSRF cookie, and that cookie is SameSite=Strict, so another
+    site cannot make a browser send it. Any real origin is still checked as Django does.
+    """
+
+    def _origin_verified(self, request):
+        if request.META.get("HTTP_ORIGIN") == "null":
+            return True
+        return super()._origin_verified(request)

@@ -148,3 +148,31 @@ def test_production_settings_without_keys_fail_check_deploy():
     result = production_check(ANON_MESSAGING_KEYS="")
     assert result.returncode != 0
     assert "anon_messaging.W501" in result.stderr
+
+
+def test_no_referrer_without_the_apps_csrf_middleware_is_an_error(settings):
+    from django.core import checks
+
+    settings.MIDDLEWARE = [
+        "django.middleware.csrf.CsrfViewMiddleware" if "Csrf" in path else path
+        for path in settings.MIDDLEWARE
+    ]
+    ids = {message.id for message in checks.run_checks()}
+    assert "anon_messaging.E505" in ids
+
+    settings.ANON_MESSAGING = {**settings.ANON_MESSAGING, "REFERRER_POLICY": "same-origin"}
+    assert "anon_messaging.E505" not in {message.id for message in checks.run_checks()}
+
+
+def test_no_csrf_middleware_at_all_is_an_error(settings):
+    from django.core import checks
+
+    settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if "Csrf" not in path]
+    settings.ANON_MESSAGING = {**settings.ANON_MESSAGING, "REFERRER_POLICY": "same-origin"}
+    assert "anon_messaging.E506" in {message.id for message in checks.run_checks()}
+
+
+def test_the_example_site_passes_the_csrf_middleware_check():
+    from django.core import checks
+
+    assert "anon_messaging.E505" not in {message.id for message in checks.run_checks()}

@@ -114,7 +114,7 @@ def test_every_reporter_page_was_rendered(reporter_pages):
 def test_reporter_pages_send_the_strict_headers(reporter_pages):
     for name, response in reporter_pages:
         assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, name
-        assert response["Referrer-Policy"] == "same-origin", name
+        assert response["Referrer-Policy"] == "no-referrer", name
         assert response["X-Frame-Options"] == "DENY", name
         assert response["X-Content-Type-Options"] == "nosniff", name
         permissions = response["Permissions-Policy"]

@@ -315,6 +315,29 @@ def test_csrf_is_enforced_on_sending_and_logging_out(site):
     assert counts()[2] == before[2] + 1
 
 
+@pytest.mark.parametrize("path", [ANONYMOUS_FORM, MESSAGING])
+def test_posts_from_a_no_referrer_page_pass_only_with_the_csrf_token(site, path):
+    # Under Referrer-Policy: no-referrer a browser sends "Origin: null" with every form
+    # post, over HTTPS as well. The token decides; a real foreign origin is still refused.
+    plain = Client()
+    code = send_anonymous_report(plain, "For the log-in form.")
+    strict = Client(enforce_csrf_checks=True)
+    data = report_form_data(strict, path, "Origin null.") if path != MESSAGING else {"code": code}
+    token = csrf_token(strict, path)
+    before = counts()
+
+    null_origin = {"HTTP_ORIGIN": "null", "secure": True}
+    assert strict.post(path, data, **null_origin).status_code == 403
+    foreign = {**data, "csrfmiddlewaretoken": token}
+    response = strict.post(path, foreign, HTTP_ORIGIN="https://attacker.example", secure=True)
+    assert response.status_code == 403
+    assert counts() == before
+
+    response = strict.post(path, {**data, "csrfmiddlewaretoken": token}, **null_origin)
+    assert response.status_code in (200, 302)
+    assert counts() != before or "anon_messaging.case" in strict.session
+
+
 # --- Oversized and malformed requests ---------------------------------------------------------
 
 MALFORMED = {
