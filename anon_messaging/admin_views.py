@@ -12,13 +12,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
 
+from .deadlines import awaiting_response_q as awaiting_reply_q
+from .deadlines import overdue_q
 from .models import Case
 
 CASE_INDEX_URL_NAME = "anon_messaging_case_modeladmin_index"
-
-# Statuses in which nothing is owed to the reporter: the same rule as the reminders'
-# deadlines.py, computed here from the stored response_due_at.
-NOTHING_OWED = (Case.Status.CLOSED, Case.Status.WAITING)
 
 
 def user_can_see_cases(user):
@@ -28,15 +26,6 @@ def user_can_see_cases(user):
         or user.has_perm("anon_messaging.view_case")
         or user.has_perm("anon_messaging.view_all_cases")
     )
-
-
-def awaiting_reply_q():
-    """The reporter spoke last (or only sent the report) and something is owed to them."""
-    return Q(awaiting_reply=True) & ~Q(status__in=NOTHING_OWED)
-
-
-def overdue_q(now):
-    return awaiting_reply_q() & Q(response_due_at__lt=now)
 
 
 def with_reply_flags(queryset, now=None):

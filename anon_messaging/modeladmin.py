@@ -33,9 +33,9 @@ from wagtail_modeladmin.views import (
     InstanceSpecificView,
 )
 
-from . import admin_forms, cases
+from . import admin_forms, cases, deadlines
 from .admin_views import user_can_see_cases, with_reply_flags
-from .models import Case, CaseOutcome
+from .models import Case, CaseOutcome, ReportingSettings
 
 # The reminders' panel (deadlines, reminders sent), shown on the case when installed.
 DEADLINES_TEMPLATE = "anon_messaging/admin/includes/case_deadlines.html"
@@ -359,10 +359,7 @@ class CaseView(VisibleCaseMixin, InspectView):
         has_errors = any(form.errors for form in bound_forms.values())
         if has_errors:
             messages.error(self.request, gettext("Nothing was saved: see the error below."))
-        needs_reply = case.awaiting_reply and case.status not in (
-            Case.Status.CLOSED,
-            Case.Status.WAITING,
-        )
+        needs_reply = deadlines.is_awaiting_response(case)
         context = self.get_context_data(
             case=case,
             conversation=list(case.messages.select_related("author")),
@@ -370,7 +367,7 @@ class CaseView(VisibleCaseMixin, InspectView):
             outcomes=list(case.outcomes.all()) if case.is_closed else [],
             reporting_settings=cases.reporting_settings_for(case.site),
             needs_reply=needs_reply,
-            is_overdue=bool(needs_reply and case.response_due_at and case.response_due_at < now),
+            is_overdue=deadlines.is_overdue(case, now),
             can_reply=user.has_perm("anon_messaging.add_message"),
             can_note=user.has_perm("anon_messaging.add_internalnote"),
             can_change=user.has_perm("anon_messaging.change_case"),
@@ -497,6 +494,17 @@ class CaseAdmin(ModelAdmin):
     def url_name(cls, action):
         return f"anon_messaging_case_modeladmin_{action}"
 
+    def get_list_display(self, request):
+        # The statutory column only where a site has switched the EU deadlines on. Modeladmin
+        # asks once per row, so the answer is kept on the request.
+        if not hasattr(request, "_anon_messaging_statutory"):
+            request._anon_messaging_statutory = ReportingSettings.objects.filter(
+                statutory_deadlines=True
+            ).exists()
+        if request._anon_messaging_statutory:
+            return (*self.list_display, "statutory_deadline")
+        return self.list_display
+
     def get_queryset(self, request):
         # Ordered by Case.needs_reply and Case.queue_since (the reporter's first unanswered
         # word, else the report), stored and indexed, so a page never sorts every case.
@@ -535,6 +543,12 @@ class CaseAdmin(ModelAdmin):
 
     overdue_flag.short_description = _("overdue")
     overdue_flag.admin_order_field = "is_overdue"
+
+    def statutory_deadline(self, obj):
+        # Acknowledgement and feedback deadlines (EU 2019/1937 art. 9), where the site shows them.
+        return deadlines.statutory_column(obj)
+
+    statutory_deadline.short_description = _("statutory deadline")
 
     # Export columns: plain text, no report content.
     def route_label(self, obj):

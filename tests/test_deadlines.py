@@ -491,3 +491,33 @@ def test_due_times_are_recounted_even_when_the_task_broker_is_down(
     case.refresh_from_db()
     assert case.response_due_at == at(2026, 6, 17, 10)
     assert "recounting now" in caplog.text
+
+
+def test_the_case_list_shows_the_next_statutory_deadline_at_a_constant_query_cost(
+    site, statutory, client, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = get_user_model().objects.create_superuser("lister", "lister@example.org", "x")
+    client.force_login(admin)
+    received = timezone.now() - timedelta(days=2)
+    make_case(site, received=received)
+    client.get("/admin/anon_messaging/case/")  # warm per-process caches
+
+    def list_page():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/admin/anon_messaging/case/")
+        assert response.status_code == 200
+        return response.content.decode(), len(queries)
+
+    html, few = list_page()
+    assert "statutory deadline" in html.lower()
+    from django.utils.formats import date_format
+
+    due = date_format((received + timedelta(days=7)).astimezone(LONDON), "SHORT_DATETIME_FORMAT")
+    assert f"Acknowledgement by {due}" in re.sub(r"\s+", " ", html)
+    for offset in range(40):
+        make_case(site, received=received - timedelta(hours=offset))
+    _html, many = list_page()
+    assert many == few
