@@ -15,24 +15,12 @@ class AnonMessagingConfig(AppConfig):
         from . import checks as security_checks
 
         # deadlines connects the signals that keep cached calendars fresh.
-        from . import deadlines, notifications, reminders, retention  # noqa: F401
+        from . import deadlines, reminders, tasks  # noqa: F401
 
-        # The reminder schedule is made after migrate, never at import time.
+        # Schedules are made after migrate, never at import time.
         post_migrate.connect(
-            reminders.post_migrate_handler,
-            sender=self,
-            dispatch_uid="anon_messaging.reminder_schedule",
-        )
-        post_migrate.connect(
-            notifications.post_migrate_handler,
-            sender=self,
-            dispatch_uid="anon_messaging.adviser_alert_schedule",
+            tasks.create_schedules, sender=self, dispatch_uid="anon_messaging.schedules"
         )
         checks.register(reminders.check_cluster_settings)
-        post_migrate.connect(
-            retention.post_migrate_handler,
-            sender=self,
-            dispatch_uid="anon_messaging.retention_schedule",
-        )
         checks.register(security_checks.check_settings)
         checks.register(security_checks.check_deployment, deploy=True)

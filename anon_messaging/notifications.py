@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -127,29 +127,15 @@ def send_pending_alerts(now=None):
 
 
 def ensure_schedule(using=DEFAULT_DB_ALIAS):
-    """Create or update the alert schedule by name, so a redeploy never adds a copy."""
+    """The alert schedule, created or updated by name after migrate."""
     from django_q.models import Schedule
 
-    if Schedule._meta.db_table not in connections[using].introspection.table_names():
-        return None  # django_q not migrated yet on this database
-    schedules = Schedule.objects.using(using)
-    with transaction.atomic(using=using):
-        for extra in list(schedules.filter(name=SCHEDULE_NAME).order_by("pk"))[1:]:
-            extra.delete()
-        schedule, _created = schedules.update_or_create(
-            name=SCHEDULE_NAME,
-            defaults={
-                "func": SCHEDULE_FUNC,
-                "args": None,
-                "kwargs": None,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": get_setting("ALERT_SCAN_MINUTES"),
-                "repeats": -1,
-                "next_run": timezone.now(),
-            },
-        )
-    return schedule
+    from .tasks import ensure_schedule
 
-
-def post_migrate_handler(sender, using=DEFAULT_DB_ALIAS, **kwargs):
-    ensure_schedule(using)
+    return ensure_schedule(
+        SCHEDULE_NAME,
+        SCHEDULE_FUNC,
+        using=using,
+        schedule_type=Schedule.MINUTES,
+        minutes=get_setting("ALERT_SCAN_MINUTES"),
+    )

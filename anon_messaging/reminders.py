@@ -374,40 +374,21 @@ def register_log_actions(actions):
 
 
 def ensure_schedule(using=DEFAULT_DB_ALIAS):
-    """Create or update the reminder schedule by name: never a second copy.
-
-    Runs after every migrate, so a redeploy updates the interval and runs the scan
-    soon after, instead of adding a schedule.
-    """
+    """The reminder schedule, created or updated by name after every migrate, so a
+    redeploy updates the interval and runs the scan soon after."""
     from django_q.models import Schedule
 
-    connection = connections[using]
-    if Schedule._meta.db_table not in connection.introspection.table_names():
-        return None  # django_q not migrated yet on this database
-    schedules = Schedule.objects.using(using)
-    with transaction.atomic(using=using):
-        copies = list(schedules.filter(name=SCHEDULE_NAME).order_by("pk"))
-        for extra in copies[1:]:
-            extra.delete()
-        schedule, _created = schedules.update_or_create(
-            name=SCHEDULE_NAME,
-            defaults={
-                "func": SCHEDULE_FUNC,
-                "args": None,
-                # The cluster stops a stuck scan before the broker would hand it out again.
-                "kwargs": repr({"q_options": {"timeout": get_setting("REMINDER_TASK_TIMEOUT")}}),
-                "schedule_type": Schedule.MINUTES,
-                "minutes": get_setting("REMINDER_SCAN_MINUTES"),
-                "repeats": -1,
-                # First scan at the scheduler's next tick, not one interval later.
-                "next_run": timezone.now(),
-            },
-        )
-    return schedule
+    from .tasks import ensure_schedule
 
-
-def post_migrate_handler(sender, using=DEFAULT_DB_ALIAS, **kwargs):
-    ensure_schedule(using)
+    return ensure_schedule(
+        SCHEDULE_NAME,
+        SCHEDULE_FUNC,
+        using=using,
+        # The cluster stops a stuck scan before the broker would hand it out again.
+        kwargs=repr({"q_options": {"timeout": get_setting("REMINDER_TASK_TIMEOUT")}}),
+        schedule_type=Schedule.MINUTES,
+        minutes=get_setting("REMINDER_SCAN_MINUTES"),
+    )
 
 
 def check_cluster_settings(app_configs=None, **kwargs):

@@ -13,7 +13,7 @@ is left alone, because each batch re-checks the status under a row lock.
 
 from datetime import timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
@@ -80,29 +80,9 @@ def register_log_actions(actions):
 
 
 def ensure_schedule(using=DEFAULT_DB_ALIAS):
-    """Create or update the daily retention schedule by name: never a second copy."""
+    """The daily retention schedule, created or updated by name after migrate."""
     from django_q.models import Schedule
 
-    if Schedule._meta.db_table not in connections[using].introspection.table_names():
-        return None  # django_q not migrated yet on this database
-    schedules = Schedule.objects.using(using)
-    with transaction.atomic(using=using):
-        for extra in list(schedules.filter(name=SCHEDULE_NAME).order_by("pk"))[1:]:
-            extra.delete()
-        schedule, _created = schedules.update_or_create(
-            name=SCHEDULE_NAME,
-            defaults={
-                "func": SCHEDULE_FUNC,
-                "args": None,
-                "kwargs": None,
-                "schedule_type": Schedule.DAILY,
-                "repeats": -1,
-                # First run at the scheduler's next tick, then daily.
-                "next_run": timezone.now(),
-            },
-        )
-    return schedule
+    from .tasks import ensure_schedule
 
-
-def post_migrate_handler(sender, using=DEFAULT_DB_ALIAS, **kwargs):
-    ensure_schedule(using)
+    return ensure_schedule(SCHEDULE_NAME, SCHEDULE_FUNC, using=using, schedule_type=Schedule.DAILY)
