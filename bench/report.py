@@ -113,7 +113,7 @@ def build_table(results):
     growth = large_login["request"]["median_ms"] / small_login["request"]["median_ms"]
     # The two sizes are measured minutes apart on a machine that may be busy. The argon2
     # verification is the same work at both sizes, so compare one common verification time
-    # plus what each log-in costs beyond it (paired within each repetition).
+    # plus what each log-in costs beyond it (timed inside the request itself).
     verify = (
         small_login["argon2_verify"]["median_ms"] + large_login["argon2_verify"]["median_ms"]
     ) / 2
