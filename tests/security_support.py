@@ -12,19 +12,20 @@ from argon2 import PasswordHasher
 from django.core.cache import caches
 
 from anon_messaging import codes, throttle
+from tests.reporter_journey import (  # noqa: F401 - re-exported for the security tests
+    ANONYMOUS_FORM,
+    CONTACT_FORM,
+    MESSAGING,
+    MESSAGING_LOGOUT,
+    MESSAGING_SEND,
+    SHOWN_CODE,
+    SUPPORT,
+)
+from tests.reporter_journey import WRONG_CODE_ERROR as WRONG_CODE  # noqa: F401
 
 HOME = "/"
 REPORT_HUB = "/report/"
-ANONYMOUS_FORM = "/report/anonymous/"
-CONTACT_FORM = "/report/with-contact-details/"
-MESSAGING = "/messaging/"
-MESSAGING_SEND = "/messaging/send/"
-MESSAGING_LOGOUT = "/messaging/logout/"
-SUPPORT = "/support/anonymous-messaging/"
-
-WRONG_CODE = "That code did not match a report."
 TOO_MANY = "Too many attempts."
-SHOWN_CODE = re.compile(r"\b([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\b")
 
 THROTTLE_CACHE = "security-tests-throttle"
 START = 1_700_000_000.0
