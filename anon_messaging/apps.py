@@ -1,3 +1,13 @@
+"""The app's configuration: what Django loads, and what is connected once it has.
+
+Page models (``pages.py``) sit above the service layer, which the stored models sit
+below, so ``models.py`` cannot import them. ``import_models`` loads them in the same
+phase in which Django loads ``models.py``, so every page class is registered before
+anything asks for it.
+"""
+
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -8,19 +18,21 @@ class AnonMessagingConfig(AppConfig):
     verbose_name = _("Reporting and anonymous messaging")
     default_auto_field = "django.db.models.BigAutoField"
 
+    def import_models(self):
+        super().import_models()
+        import_module(f"{self.name}.pages")
+
     def ready(self):
-        from django.core import checks
+        from django.core import checks as django_checks
         from django.db.models.signals import post_migrate
 
-        from . import checks as security_checks
+        from . import checks, schedules, signal_handlers
 
-        # deadlines connects the signals that keep cached calendars fresh.
-        from . import deadlines, reminders, tasks  # noqa: F401
-
+        signal_handlers.register_signal_handlers()
         # Schedules are made after migrate, never at import time.
         post_migrate.connect(
-            tasks.create_schedules, sender=self, dispatch_uid="anon_messaging.schedules"
+            schedules.create_schedules, sender=self, dispatch_uid="anon_messaging.schedules"
         )
-        checks.register(reminders.check_cluster_settings)
-        checks.register(security_checks.check_settings)
-        checks.register(security_checks.check_deployment, deploy=True)
+        django_checks.register(checks.check_cluster_settings)
+        django_checks.register(checks.check_settings)
+        django_checks.register(checks.check_deployment, deploy=True)

@@ -1,13 +1,19 @@
-"""What advisers do to a case, in Wagtail's audit log.
+"""A case's audit trail in Wagtail's audit log: the one helper that writes it.
 
 Entries go to ``CaseLogEntry`` and show on the case's history page. Their data
 holds statuses, outcome names and who was assigned: never the reporter's code,
-any address, or the text of a report, message or note.
+any address, or the text of a report, message or note. Every action's name, its
+label in the admin and its formatter are here.
 """
 
+import uuid
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from wagtail.log_actions import LogFormatter
+from wagtail.log_actions import LogFormatter, log
+from wagtail.log_actions import registry as log_registry
 
 from .models import Case, CaseLogEntry
 
@@ -18,6 +24,68 @@ STATUS_CHANGED = "anon_messaging.case.status_changed"
 ASSIGNED = "anon_messaging.case.assigned"
 CONTACT_DETAILS_VIEWED = "anon_messaging.case.contact_details_viewed"
 RESPONDED_ELSEWHERE = "anon_messaging.case.responded_elsewhere"
+REMINDER_SENT = "anon_messaging.reminder_sent"
+ESCALATION_SENT = "anon_messaging.escalation_sent"
+DELETED_AFTER_RETENTION = "anon_messaging.case.deleted_after_retention"
+
+
+def record(case, action, *, user=None, data=None):
+    """Write one line in the case's history, in the caller's transaction."""
+    return log(case, action, user=user, data=data or {})
+
+
+def record_many(cases, action, when):
+    """The same line, without a user or data, for many cases in one INSERT ... SELECT.
+
+    ``bulk_create`` would split the rows into batches on SQLite, so a scheduled
+    task's cost would grow with the number of cases.
+    """
+    if not cases:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    values = {
+        "content_type": ContentType.objects.get_for_model(Case).pk,
+        "action": action,
+        "data": {},
+        "timestamp": when,
+        "uuid": uuid.uuid4(),
+        "user": None,
+        "revision": None,
+    }
+    # The case's own columns fill these two; every other field gets a value or its default.
+    from_case = {"case": Case._meta.pk.column, "label": Case._meta.get_field("reference").column}
+    columns, selected, params = [], [], []
+    for field in CaseLogEntry._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(quote(field.column))
+        if field.name in from_case:
+            selected.append(quote(from_case[field.name]))
+        else:
+            value = values[field.name] if field.name in values else field.get_default()
+            selected.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    pks = [case.pk for case in cases]
+    # Only quoted names from the models' metadata go into the text; values are parameters.
+    sql = "INSERT INTO {} ({}) SELECT {} FROM {} WHERE {} IN ({})".format(  # noqa: S608
+        quote(CaseLogEntry._meta.db_table),
+        ", ".join(columns),
+        ", ".join(selected),
+        quote(Case._meta.db_table),
+        quote(Case._meta.pk.column),
+        ", ".join(["%s"] * len(pks)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *pks])
+
+
+def history(case, actions=None):
+    """The case's audit lines, newest first; only ``actions`` if given."""
+    entries = log_registry.get_logs_for_instance(case)
+    if actions is not None:
+        entries = entries.filter(action__in=actions)
+    return entries.order_by("-timestamp", "-pk")
 
 
 def _status_label(value):
@@ -80,3 +148,16 @@ def register_case_log_actions(actions):
     )
     actions.register_action(STATUS_CHANGED)(StatusChangedFormatter)
     actions.register_action(ASSIGNED)(AssignedFormatter)
+    actions.register_action(
+        REMINDER_SENT,
+        _("Send overdue reminder"),
+        _("Overdue reminder sent to the adviser or team"),
+    )
+    actions.register_action(
+        ESCALATION_SENT, _("Escalate overdue case"), _("Overdue case escalated to managers")
+    )
+    actions.register_action(
+        DELETED_AFTER_RETENTION,
+        _("Delete after the retention period"),
+        _("Deleted with its messages, notes and contact details after the retention period"),
+    )

@@ -1,6 +1,8 @@
-"""What happens to cases: submitting a report, logging in with a code, messaging.
+"""What happens to cases: a report is stored, messages are exchanged, advisers act.
 
-Pages and admin views call these so every route shares one set of rules.
+Pages and the admin call these, so every route shares one set of rules. Each write
+is one transaction and is audited through ``audit.record``. The code log-in is
+``login.py``'s; when replies are due is ``deadlines.py``'s.
 """
 
 import logging
@@ -9,11 +11,10 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
-from wagtail.log_actions import log
 
 from . import audit, codes, deadlines
 from .conf import get_setting
-from .models import Case, ContactDetails, InternalNote, Message, ReportingSettings
+from .models import Case, ContactDetails, InternalNote, Message
 
 logger = logging.getLogger(__name__)
 
@@ -22,18 +23,6 @@ _MAX_COLLISION_RETRIES = 8
 
 class DuplicateSubmission(Exception):
     """The form was submitted before (reload, back button, double click)."""
-
-
-def reporting_settings_for(site):
-    if site is None:
-        return ReportingSettings()
-    return ReportingSettings.for_site(site)
-
-
-def response_due_at(site, start):
-    """When a reply to something received at ``start`` is due for this site."""
-    # Counted on the site's working-day calendar; the rules live in deadlines.py.
-    return deadlines.response_due_at(site, start)
 
 
 def submission_exists(token):
@@ -66,7 +55,7 @@ def create_case(*, route, answers, site, form_page, submission_token, opt_in, co
                     created_at=now,
                     awaiting_reply=True,
                     awaiting_since=now,
-                    response_due_at=response_due_at(site, now),
+                    response_due_at=deadlines.response_due_at(site, now),
                     adviser_alert_pending=True,
                     assigned_team=team,
                 )
@@ -82,50 +71,6 @@ def create_case(*, route, answers, site, form_page, submission_token, opt_in, co
                 code = codes.generate_code()
                 code_hash = codes.hash_code(code)
     raise IntegrityError("Could not draw a unique reference for a new case.")
-
-
-def authenticate(raw_code):
-    """Return the case for a code, or None. Exactly one argon2 verification."""
-    return verify_login(*find_login_case(raw_code))
-
-
-def find_login_case(raw_code):
-    """``(code, case)`` for what was typed: the selector look-up alone, no hashing yet.
-
-    Either may be None. The throttle uses the case to count attempts per targeted
-    case, before any verification is spent.
-    """
-    code = codes.normalise_code(raw_code)
-    if code is None:
-        return None, None
-    case = (
-        Case.objects.filter(
-            selector_digest__in=codes.selector_digests(code), messaging_enabled=True
-        )
-        .only("pk", "code_hash", "selector_digest")
-        .first()
-    )
-    return code, case
-
-
-def verify_login(code, case):
-    """The case if ``code`` opens it, else None. Exactly one argon2 verification."""
-    if code is None:
-        # Not a well-formed code: still pay for one verification, so the answer
-        # takes as long as for a wrong code.
-        codes.verify_code(None, codes.generate_code())
-        return None
-    matches, new_hash = codes.verify_code(case.code_hash if case else None, code)
-    if not matches:
-        return None
-    upgrades = {"code_hash": new_hash} if new_hash else {}
-    current_digest = codes.selector_digest(code)
-    if case.selector_digest != current_digest:
-        # Found under a SECRET_KEY_FALLBACKS key: move the case to the current key.
-        upgrades["selector_digest"] = current_digest
-    if upgrades:
-        Case.objects.filter(pk=case.pk).update(**upgrades)
-    return case
 
 
 def post_message(case, *, sender, body, author=None):
@@ -150,12 +95,19 @@ def post_message(case, *, sender, body, author=None):
         ]
         if sender == Message.Sender.REPORTER:
             if locked.awaiting_since == now:
-                locked.response_due_at = response_due_at(locked.site, now)
+                locked.response_due_at = deadlines.response_due_at(locked.site_id, now)
             if locked.status == Case.Status.WAITING:
                 locked.status = Case.Status.OPEN
                 update_fields.append("status")
         locked.save(update_fields=update_fields)
     return message
+
+
+def mark_read_by_reporter(message_ids):
+    """The reporter has seen these adviser messages (shown as new this once)."""
+    Message.objects.filter(pk__in=message_ids, read_by_reporter_at__isnull=True).update(
+        read_by_reporter_at=timezone.now()
+    )
 
 
 # --- Adviser actions: the admin case view calls these; each writes and logs atomically ---
@@ -193,10 +145,10 @@ def open_case(case, *, user, log_opening=True):
             status=Case.Status.OPEN
         )
         if log_opening:
-            log(case, audit.OPENED, user=user)
+            audit.record(case, audit.OPENED, user=user)
         if moved:
             case.status = Case.Status.OPEN
-            log(
+            audit.record(
                 case,
                 audit.STATUS_CHANGED,
                 user=user,
@@ -219,7 +171,7 @@ def reply(case, *, author, body):
         if current.is_closed:
             raise CaseActionRefused(gettext("This case is closed. Reopen it to reply."))
         message = post_message(current, sender=Message.Sender.ADVISER, body=body, author=author)
-        log(current, audit.REPLIED, user=author, data={"message": message.pk})
+        audit.record(current, audit.REPLIED, user=author, data={"message": message.pk})
     return message
 
 
@@ -227,7 +179,7 @@ def add_note(case, *, author, body):
     """An internal note: advisers only, never shown to the reporter."""
     with transaction.atomic():
         note = InternalNote.objects.create(case=case, author=author, body=body)
-        log(case, audit.NOTE_ADDED, user=author, data={"note": note.pk})
+        audit.record(case, audit.NOTE_ADDED, user=author, data={"note": note.pk})
     return note
 
 
@@ -255,7 +207,7 @@ def change_status(case, *, user, status, outcomes=()):
             locked.save(update_fields=["status", "closed_at"])
             if old == Case.Status.CLOSED:
                 locked.outcomes.clear()
-        log(locked, audit.STATUS_CHANGED, user=user, data=data)
+        audit.record(locked, audit.STATUS_CHANGED, user=user, data=data)
     case.status, case.closed_at = locked.status, locked.closed_at
     return locked
 
@@ -275,7 +227,7 @@ def assign(case, *, user, adviser=None, team=None):
             "adviser": _person(adviser) if adviser else None,
             "team": {"id": team.pk, "name": team.name} if team else None,
         }
-        log(locked, audit.ASSIGNED, user=user, data=data)
+        audit.record(locked, audit.ASSIGNED, user=user, data=data)
     case.assigned_to, case.assigned_team = adviser, team
     return locked
 
@@ -294,9 +246,9 @@ def record_response_elsewhere(case, *, user):
         locked.save(
             update_fields=["awaiting_reply", "awaiting_since", "response_due_at", "acknowledged_at"]
         )
-        log(locked, audit.RESPONDED_ELSEWHERE, user=user)
+        audit.record(locked, audit.RESPONDED_ELSEWHERE, user=user)
     return locked
 
 
 def log_contact_details_viewed(case, *, user):
-    log(case, audit.CONTACT_DETAILS_VIEWED, user=user)
+    audit.record(case, audit.CONTACT_DETAILS_VIEWED, user=user)

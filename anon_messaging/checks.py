@@ -1,8 +1,9 @@
-"""System checks for the settings that keep reports private.
+"""System checks: the app's settings, the task cluster's, and a deployment's.
 
 ``check_settings`` runs always (settings that would break pages at the first
-report). ``check_deployment`` runs with ``manage.py check --deploy``: settings
-that are fine for a demo but weaken a real site. IDs are anon_messaging.E5xx / W5xx.
+report). ``check_cluster_settings`` guards the django-q2 settings that would replay or
+duplicate reminders (E4xx/W4xx). ``check_deployment`` runs with ``manage.py check
+--deploy``: settings that are fine for a demo but weaken a real site (E5xx/W5xx).
 """
 
 import logging
@@ -203,3 +204,33 @@ def _error_email_warnings():
             id="anon_messaging.W506",
         )
     ]
+
+
+def check_cluster_settings(app_configs=None, **kwargs):
+    """Warn about django-q2 settings that would replay or duplicate reminders."""
+    errors = []
+    cluster = getattr(settings, "Q_CLUSTER", {})
+    if cluster.get("catch_up", True):
+        errors.append(
+            checks.Warning(
+                "Q_CLUSTER['catch_up'] is not False.",
+                hint="Set it to False so a cluster that was down does not replay every "
+                "missed reminder scan at start.",
+                id="anon_messaging.W401",
+            )
+        )
+    retry = cluster.get("retry", 60)
+    for name, timeout in (
+        ("Q_CLUSTER['timeout']", cluster.get("timeout")),
+        ("ANON_MESSAGING['REMINDER_TASK_TIMEOUT']", get_setting("REMINDER_TASK_TIMEOUT")),
+    ):
+        if timeout is not None and timeout >= retry:
+            errors.append(
+                checks.Error(
+                    f"{name} ({timeout}) is not below Q_CLUSTER['retry'] ({retry}).",
+                    hint="A task still running when 'retry' passes is handed to another "
+                    "worker. Keep the timeout below it.",
+                    id="anon_messaging.E402",
+                )
+            )
+    return errors

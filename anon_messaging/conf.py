@@ -53,6 +53,8 @@ DEFAULTS = {
     },
     # Sender of adviser alert emails; the subject is fixed so timing and content leak nothing.
     "FROM_EMAIL": None,
+    # Channels notices to advisers go out on (notifications.BaseNotificationBackend).
+    "NOTIFICATION_BACKENDS": ["anon_messaging.notifications.EmailBackend"],
     # The group new cases are assigned to, so its members see them (docs/permissions.md).
     # None leaves new cases unassigned; then only users who may see every case see them.
     "INTAKE_TEAM": "Case advisers",

@@ -1,13 +1,13 @@
 """When replies are due, which cases are overdue, and the statutory markers.
 
-Every deadline is counted on the site's working-day calendar (``calendar.py``),
-built from its ``ReportingSettings`` and closures. The calendar is cached per
-site in Django's cache and dropped whenever those settings or closures change;
-awaiting cases then get their due times worked out again, so a closure added
-in December moves the deadlines of reports already waiting.
+Every deadline is counted on the site's working-day calendar (``working_calendar.py``),
+built from its ``ReportingSettings`` and closures into a ``DeadlinePolicy``. The
+policy is cached per site in Django's cache; ``signal_handlers.py`` drops it whenever
+those settings or closures change and has ``refresh_response_due_times`` recount the
+cases already waiting, so a closure added in December moves their deadlines.
 
-``cases.response_due_at`` stays the one entry point for a new due time; this
-module holds the rules behind it and the read side for admin views.
+``response_due_at`` is the one entry point for a new due time. Whether a reply is
+owed at all is the models' rule (``models.reply_owed_q``); this module adds when.
 """
 
 from __future__ import annotations
@@ -21,26 +21,20 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .calendar import WorkingCalendar
+from . import reporting_settings
 from .conf import get_setting
-from .models import Case, ClosurePeriod, ReportingSettings
+from .models import Case
+from .working_calendar import WorkingCalendar
 
 logger = logging.getLogger(__name__)
 
 # EU Directive 2019/1937, art. 9(1)(b) and (f).
 ACKNOWLEDGEMENT_DAYS = 7
 FEEDBACK_MONTHS = 3
-
-# Statuses in which nothing is owed to the reporter.
-NEVER_DUE = (Case.Status.CLOSED, Case.Status.WAITING)
 
 _CACHE_KEY = "anon_messaging:deadlines:{}"
 
@@ -120,61 +114,32 @@ def policy_for_site(site):
     key = _CACHE_KEY.format(site_id)
     policy = cache.get(key)
     if policy is None:
-        # Reading never creates a settings row: a site without one uses the defaults.
-        site_settings = None
-        if site_id is not None:
-            site_settings = ReportingSettings.objects.filter(site_id=site_id).first()
-        policy = policy_from_settings(site_settings or ReportingSettings())
+        policy = policy_from_settings(reporting_settings.for_site(site_id))
         cache.set(key, policy, get_setting("DEADLINES_CACHE_SECONDS"))
     return policy
 
 
-def calendar_for_site(site):
-    return policy_for_site(site).calendar
+class PolicyLookup:
+    """Every site's policy for a run over many sites (a scan), loaded once, when first asked."""
+
+    def __init__(self):
+        self._settings = None
+        self._policies = {}
+
+    def settings(self, site_id):
+        """The site's ``ReportingSettings``, from the same two queries."""
+        if self._settings is None:
+            self._settings = reporting_settings.for_sites(with_closures=True)
+        return self._settings(site_id)
+
+    def __getitem__(self, site_id):
+        if site_id not in self._policies:
+            self._policies[site_id] = policy_from_settings(self.settings(site_id))
+        return self._policies[site_id]
 
 
 def invalidate(site_id):
     cache.delete(_CACHE_KEY.format(site_id))
-
-
-def _settings_changed(site_id):
-    invalidate(site_id)
-
-    def after_commit():
-        invalidate(site_id)
-        # Import here: tasks imports this module.
-        from django_q.tasks import async_task
-
-        try:
-            async_task("anon_messaging.tasks.refresh_response_due_times", site_id)
-        except Exception:
-            # The broker is unreachable: recount here rather than leave stale due times.
-            logger.exception("Could not queue the due-time recount; recounting now.")
-            refresh_response_due_times(site_id)
-
-    # Robust: the settings are saved by now, and the editor must not see an error page.
-    transaction.on_commit(after_commit, robust=True)
-
-
-@receiver(post_save, sender=ReportingSettings)
-@receiver(post_delete, sender=ReportingSettings)
-def _reporting_settings_changed(sender, instance, raw=False, **kwargs):
-    if not raw:
-        _settings_changed(instance.site_id)
-
-
-@receiver(post_save, sender=ClosurePeriod)
-@receiver(post_delete, sender=ClosurePeriod)
-def _closure_changed(sender, instance, raw=False, **kwargs):
-    if raw:
-        return
-    site_id = (
-        ReportingSettings.objects.filter(pk=instance.settings_id)
-        .values_list("site_id", flat=True)
-        .first()
-    )
-    if site_id is not None:
-        _settings_changed(site_id)
 
 
 def response_due_at(site, start):
@@ -192,7 +157,8 @@ def refresh_response_due_times(site_id):
     policy = policy_for_site(site_id)
     with transaction.atomic():
         waiting = list(
-            awaiting_response(Case.objects.filter(site_id=site_id))
+            Case.objects.filter(site_id=site_id)
+            .owing_reply()
             .filter(reminder_sent_at__isnull=True, awaiting_since__isnull=False)
             .select_for_update()
             .only("pk", "awaiting_since", "response_due_at")
@@ -210,49 +176,14 @@ def refresh_response_due_times(site_id):
 # --- Which cases are due ---------------------------------------------------------------
 
 
-def awaiting_response_q():
-    """Cases owing the reporter a reply: not closed, not waiting for the reporter."""
-    return models.Q(awaiting_reply=True) & ~models.Q(status__in=NEVER_DUE)
-
-
 def overdue_q(now=None):
-    return awaiting_response_q() & models.Q(response_due_at__lte=now or timezone.now())
-
-
-def awaiting_response(queryset):
-    return queryset.filter(awaiting_response_q())
+    """A reply is owed (``Case.needs_reply``) and its due time has passed."""
+    return models.Q(needs_reply=True, response_due_at__lte=now or timezone.now())
 
 
 def overdue(queryset, now=None):
+    """The cases of ``queryset`` that owe a reply whose due time has passed."""
     return queryset.filter(overdue_q(now))
-
-
-def with_deadline_flags(queryset, now=None):
-    """Annotate ``is_awaiting_response`` and ``is_overdue``, for list columns and sorting."""
-    return queryset.annotate(
-        is_awaiting_response=models.Case(
-            models.When(awaiting_response_q(), then=models.Value(True)),
-            default=models.Value(False),
-            output_field=models.BooleanField(),
-        ),
-        is_overdue=models.Case(
-            models.When(overdue_q(now), then=models.Value(True)),
-            default=models.Value(False),
-            output_field=models.BooleanField(),
-        ),
-    )
-
-
-def is_awaiting_response(case):
-    return case.awaiting_reply and case.status not in NEVER_DUE
-
-
-def is_overdue(case, now=None):
-    return (
-        is_awaiting_response(case)
-        and case.response_due_at is not None
-        and case.response_due_at <= (now or timezone.now())
-    )
 
 
 # --- Statutory markers -----------------------------------------------------------------
@@ -363,7 +294,7 @@ def case_deadlines(case, now=None):
         state = ResponseState.WAITING_FOR_REPORTER
     elif not case.awaiting_reply:
         state = ResponseState.ANSWERED
-    elif is_overdue(case, now):
+    elif case.is_overdue(now):
         state = ResponseState.OVERDUE
     else:
         state = ResponseState.AWAITING
@@ -380,49 +311,3 @@ def case_deadlines(case, now=None):
         escalation_due_at=escalation_due_at,
         statutory=tuple(statutory_markers(case, policy, now)),
     )
-
-
-# --- List columns ----------------------------------------------------------------------
-
-
-def _short(moment, tz):
-    return date_format(moment.astimezone(tz), "SHORT_DATETIME_FORMAT")
-
-
-def response_due_column(case):
-    """List cell: when a reply is due, marked when overdue; blank when nothing is owed."""
-    if not is_awaiting_response(case) or case.response_due_at is None:
-        return ""
-    tz = timezone.get_current_timezone()
-    if is_overdue(case):
-        return format_html(
-            '<span class="w-status w-status--label">{}</span> {}',
-            gettext("Overdue"),
-            _short(case.response_due_at, tz),
-        )
-    return _short(case.response_due_at, tz)
-
-
-response_due_column.short_description = _("reply due")
-response_due_column.admin_order_field = "response_due_at"
-
-
-def statutory_column(case):
-    """List cell: the next statutory deadline still open, if the site shows them."""
-    for marker in statutory_markers(case):
-        if marker.done_at is None:
-            text = gettext("%(marker)s by %(date)s") % {
-                "marker": marker.label,
-                "date": _short(marker.due, timezone.get_current_timezone()),
-            }
-            if marker.state == MarkerState.OVERDUE:
-                return format_html(
-                    '<span class="w-status w-status--label">{}</span> {}',
-                    marker.state_label,
-                    text,
-                )
-            return text
-    return ""
-
-
-statutory_column.short_description = _("statutory deadline")

@@ -22,6 +22,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import BaseLogEntry, BaseLogEntryManager, Orderable
 
+from . import permissions
 from .codes import ALPHABET
 from .fields import EncryptedJSONField, EncryptedTextField
 
@@ -52,19 +53,25 @@ class CaseOutcome(models.Model):
 
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The cases an admin user may see (docs/permissions.md); every admin view uses it.
+        """The cases ``user`` may see; the rule lives in ``permissions.visible_cases``."""
+        return permissions.visible_cases(self, user)
 
-        Superusers and holders of view_all_cases see every case; holders of view_case
-        see the cases assigned to them or to one of their groups (new cases go to the
-        intake team, cases.intake_team); nobody else, inactive users included, sees any.
-        """
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser or user.has_perm("anon_messaging.view_all_cases"):
-            return self
-        if not user.has_perm("anon_messaging.view_case"):
-            return self.none()
-        return self.filter(Q(assigned_to=user) | Q(assigned_team__in=user.groups.all()))
+    def owing_reply(self):
+        """Cases that owe the reporter a reply (the stored ``needs_reply``, indexed)."""
+        return self.filter(needs_reply=True)
+
+
+# Statuses in which nothing is owed to the reporter: the case is closed, or the adviser
+# is waiting for the reporter.
+NOTHING_OWED_STATUSES = ["closed", "waiting"]
+
+
+def reply_owed_q():
+    """The reply-owed rule, its one home: the reporter spoke last (or reported) and the
+    case is neither closed nor waiting for the reporter. ``Case.needs_reply`` stores it,
+    so lists, the dashboard and the reminder scan filter on an indexed column, and
+    ``Case.reply_owed`` says the same of a case in memory."""
+    return Q(awaiting_reply=True) & ~Q(status__in=NOTHING_OWED_STATUSES)
 
 
 class Case(models.Model):
@@ -138,14 +145,10 @@ class Case(models.Model):
 
     # The advisers' queue, computed and stored by the database so the case list's order
     # (replies owed first, longest waiting first) is read from an index, not sorted from
-    # every case. A reply is owed when the reporter spoke last and the case is neither
-    # closed nor waiting for the reporter (deadlines.awaiting_response_q says the same).
+    # every case. reply_owed_q() is the rule.
     needs_reply = models.GeneratedField(
         expression=models.Case(
-            models.When(
-                Q(awaiting_reply=True) & ~Q(status__in=[Status.CLOSED, Status.WAITING]),
-                then=models.Value(True),
-            ),
+            models.When(reply_owed_q(), then=models.Value(True)),
             default=models.Value(False),
         ),
         output_field=models.BooleanField(_("awaiting reply")),
@@ -186,6 +189,14 @@ class Case(models.Model):
     @property
     def is_closed(self):
         return self.status == self.Status.CLOSED
+
+    @property
+    def reply_owed(self):
+        """``reply_owed_q()`` for this case as it is in memory, saved or not."""
+        return self.awaiting_reply and self.status not in NOTHING_OWED_STATUSES
+
+    def is_overdue(self, now):
+        return self.reply_owed and self.response_due_at is not None and self.response_due_at <= now
 
     def record_message(self, sender, when):
         """Update the conversation state after a message; the caller saves."""
@@ -283,7 +294,7 @@ class CaseLogEntryManager(BaseLogEntryManager):
     def viewable_by_user(self, user):
         # Wagtail's site history report lists entries through this: an adviser must
         # not learn there about cases they cannot open.
-        if user.is_active and (user.is_superuser or user.has_perm("anon_messaging.view_all_cases")):
+        if permissions.sees_every_case(user):
             return self.all()
         return self.filter(case_id__in=Case.objects.visible_to(user).values("pk"))
 
@@ -481,7 +492,3 @@ class ClosurePeriod(Orderable):
         super().clean()
         if self.first_day and self.last_day and self.last_day < self.first_day:
             raise ValidationError({"last_day": _("The last day cannot be before the first day.")})
-
-
-# Page models live in pages.py; importing it here registers them with this app.
-from . import pages  # noqa: E402, F401

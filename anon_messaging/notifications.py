@@ -1,59 +1,221 @@
-"""Alert emails to advisers when a reporter writes: a new case or a new message.
+"""Who is told about a case, and how: the one notifier.
 
-``cases.py`` sets ``Case.adviser_alert_pending`` in the same transaction that
-stores the report or message; nothing is sent from the reporter's request. A
-scheduled django-q2 task (every ALERT_SCAN_MINUTES) sends one email per case
-once the reporter has been quiet for ALERT_QUIET_MINUTES, so a burst of messages
-gives one email. Each case is claimed with a conditional UPDATE before sending,
-so two clusters never both send it; a failed send puts the flag back and the next
-run tries again. A mail failure never touches the stored message.
+Three notices exist, each with a fixed subject and a body that says only that a case
+needs someone, with a link to the admin's case list (never to the case, whose number
+would tell cases apart): no report or message content, no reference.
 
-The email has a fixed subject and says only that there is activity, with a link
-to the admin's case list: no report or message content, no reference, and no
-link to the case itself.
+* ``NEW_ACTIVITY``: a reporter wrote (a new report or message). Sent by
+  ``send_pending_alerts``, one per case once the reporter has been quiet for
+  ``ALERT_QUIET_MINUTES``, so a burst gives one notice.
+* ``OVERDUE_REMINDER`` and ``OVERDUE_ESCALATION``: sent by ``reminders.scan``.
+
+Recipients (``recipients_for``): the assigned adviser, if they may see the case
+(``permissions.py``); else the site's team address; else the active members of the
+assigned team who may see it; for a reminder, else the managers. An escalation goes
+to the managers, else the team address.
+
+How: every backend in ``ANON_MESSAGING["NOTIFICATION_BACKENDS"]`` (dotted paths of
+``BaseNotificationBackend`` subclasses; email by default) gets each notice, so a site
+can add a channel without editing the app. A backend that fails raises; the caller
+keeps the notice for the next run.
+
+The admin's address comes from the ``anon_messaging_case_list_url`` hook, which the
+admin adapter registers: this layer never imports the admin.
 """
 
+import functools
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.admin.utils import get_admin_base_url
 
+from . import permissions, reporting_settings
 from .conf import get_setting
-from .models import Case, ReportingSettings
+from .models import Case
 
 logger = logging.getLogger(__name__)
 
-SCHEDULE_NAME = "anon_messaging: adviser alerts"
-SCHEDULE_FUNC = "anon_messaging.tasks.send_adviser_alerts"
-SUBJECT = _("New activity in the reporting service")
-TEMPLATE = "anon_messaging/admin/alert_email.txt"
+CASE_LIST_URL_HOOK = "anon_messaging_case_list_url"
 
 
-def alert_recipients(case, site_settings):
-    """The assigned adviser; else the site's team address; else the members of the team."""
+@dataclass(frozen=True)
+class Notice:
+    name: str
+    subject: str
+    template: str
+    # Filters of the admin's case list the link opens.
+    list_filters: dict = field(default_factory=dict)
+
+
+NEW_ACTIVITY = Notice(
+    "new_activity",
+    _("New activity in the reporting service"),
+    "anon_messaging/admin/alert_email.txt",
+)
+OVERDUE_REMINDER = Notice(
+    "overdue_reminder",
+    _("A case needs attention"),
+    "anon_messaging/email/overdue_reminder.txt",
+    {"overdue": "yes"},
+)
+OVERDUE_ESCALATION = Notice(
+    "overdue_escalation",
+    _("An overdue case needs attention"),
+    "anon_messaging/email/overdue_escalation.txt",
+    {"overdue": "yes"},
+)
+
+
+# --- Who -------------------------------------------------------------------------------
+
+
+def may_see_cases_memo():
+    """``permissions.may_see_cases`` for a run of many notices: one query, when first asked."""
+
+    @functools.cache
+    def allowed_ids():
+        return permissions.ids_of_users_who_may_see_cases()
+
+    return lambda user: user.pk in allowed_ids()
+
+
+def _team_members(case):
+    team = case.assigned_team
+    if team is None:
+        return []
+    if hasattr(team, "active_members"):  # prefetched by the reminder scan
+        return team.active_members
+    return get_user_model().objects.filter(groups=team, is_active=True).exclude(email="")
+
+
+def recipients_for(notice, case, site_settings, may_see=permissions.may_see_cases):
+    """The addresses ``notice`` about ``case`` goes to; [] if nobody can be told.
+
+    ``may_see(user)`` is the permission policy's answer (a memo of it in a long run).
+    """
+    if notice is OVERDUE_ESCALATION:
+        return site_settings.manager_email_list or (
+            [site_settings.team_email] if site_settings.team_email else []
+        )
     adviser = case.assigned_to
-    if adviser is not None and adviser.is_active and adviser.email:
+    # An assigned adviser sees the case exactly when they may see cases at all.
+    if adviser is not None and adviser.is_active and adviser.email and may_see(adviser):
         return [adviser.email]
     if site_settings.team_email:
         return [site_settings.team_email]
-    if case.assigned_team_id is not None:
-        members = (
-            get_user_model()
-            .objects.filter(groups=case.assigned_team_id, is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-        return sorted(set(members))
-    return []
+    members = sorted({user.email for user in _team_members(case) if may_see(user)})
+    if members or notice is NEW_ACTIVITY:
+        return members
+    return site_settings.manager_email_list
+
+
+# --- How -------------------------------------------------------------------------------
+
+
+class BaseNotificationBackend:
+    """A channel notices go out on. Subclasses implement ``send``.
+
+    ``send(notice, addresses, link)`` delivers one notice and returns how many
+    addresses it reached; it raises if it reached none for a reason worth retrying.
+    ``open`` and ``close`` bracket a run of sends (a mail connection, a session).
+    """
+
+    def open(self):
+        pass
+
+    def close(self):
+        pass
+
+    def send(self, notice, addresses, link):
+        raise NotImplementedError
+
+
+class EmailBackend(BaseNotificationBackend):
+    """One email per address, so recipients do not learn each other's addresses."""
+
+    def open(self):
+        # Django's mail backends connect on the first send and close after it unless open.
+        self.connection = get_connection()
+
+    def close(self):
+        close = getattr(self.connection, "close", None)
+        if close is not None:
+            close()
+
+    def send(self, notice, addresses, link):
+        from_email = get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
+        subject, body = render(notice, link)
+        delivered = 0
+        for address in addresses:
+            message = EmailMessage(subject, body, from_email, [address])
+            try:
+                delivered += self.connection.send_messages([message]) or 0
+            except Exception:
+                # Whatever the mail backend raised: the other addresses still get theirs.
+                logger.exception("Could not send a notice email.")
+        if addresses and not delivered:
+            raise OSError("No notice email could be sent.")
+        return delivered
+
+
+def render(notice, link):
+    """The notice's subject and body, in the site's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(notice.subject), render_to_string(notice.template, {"url": link})
+
+
+def case_list_link(filters=None):
+    """An absolute link to the admin's case list (with ``filters``), from the adapter."""
+    for hook in hooks.get_hooks(CASE_LIST_URL_HOOK):
+        path = hook(**(filters or {}))
+        if path:
+            return (get_admin_base_url() or "").rstrip("/") + path
+    return (get_admin_base_url() or "").rstrip("/") + "/"
+
+
+class Notifier:
+    """Sends notices through every configured backend; use it as a context manager."""
+
+    def __init__(self):
+        self.backends = [import_string(path)() for path in get_setting("NOTIFICATION_BACKENDS")]
+        self._links = {}
+
+    def __enter__(self):
+        for backend in self.backends:
+            backend.open()
+        return self
+
+    def __exit__(self, *exc_info):
+        for backend in self.backends:
+            try:
+                backend.close()
+            except Exception:
+                logger.exception("Could not close a notification backend.")
+
+    def send(self, notice, addresses):
+        """Deliver ``notice``; True if at least one backend reached someone."""
+        if notice.name not in self._links:
+            self._links[notice.name] = case_list_link(notice.list_filters)
+        reached = False
+        for backend in self.backends:
+            try:
+                reached = bool(backend.send(notice, addresses, self._links[notice.name])) or reached
+            except Exception:
+                logger.exception("A notification backend could not send a notice.")
+        return reached
+
+
+# --- New-activity alerts ----------------------------------------------------------------
 
 
 def _settled_q(cutoff):
@@ -63,57 +225,39 @@ def _settled_q(cutoff):
     )
 
 
-def _site_settings(site_ids):
-    found = {s.site_id: s for s in ReportingSettings.objects.filter(site_id__in=site_ids)}
-    defaults = ReportingSettings()
-    return lambda site_id: found.get(site_id, defaults)
-
-
-def _admin_url():
-    return (get_admin_base_url() or "").rstrip("/") + reverse(
-        "anon_messaging_case_modeladmin_index"
-    )
-
-
 def send_pending_alerts(now=None):
-    """Send the alerts that are due. Returns counts; safe to run from several clusters."""
+    """Send the new-activity notices that are due. Safe to run from several clusters.
+
+    ``cases.py`` sets ``Case.adviser_alert_pending`` in the transaction that stores the
+    report or message; each case is claimed here with a conditional UPDATE before
+    sending, so two clusters never both send it, and a failed send puts the flag back.
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=get_setting("ALERT_QUIET_MINUTES"))
     due = Q(adviser_alert_pending=True) & _settled_q(cutoff)
     candidates = list(
         Case.objects.filter(due)
-        .select_related("assigned_to")
-        .only("pk", "site_id", "assigned_team_id", "assigned_to")
+        .select_related("assigned_to", "assigned_team")
+        .only("pk", "site_id", "assigned_team", "assigned_to")
     )
     counts = {"sent": 0, "failed": 0, "unaddressed": 0}
     if not candidates:
         return counts
-    settings_for = _site_settings({case.site_id for case in candidates})
-    with translation.override(settings.LANGUAGE_CODE):
-        body = render_to_string(TEMPLATE, {"url": _admin_url()})
-        subject = str(SUBJECT)
-    from_email = get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
-    connection = get_connection()
-    for case in candidates:
-        # The claim: only one run clears the flag, and not if the reporter wrote again.
-        if not Case.objects.filter(Q(pk=case.pk) & due).update(adviser_alert_pending=False):
-            continue
-        recipients = alert_recipients(case, settings_for(case.site_id))
-        if not recipients:
-            counts["unaddressed"] += 1
-            continue
-        try:
-            # One email per address, so recipients do not learn each other's addresses.
-            connection.send_messages(
-                [EmailMessage(subject, body, from_email, [address]) for address in recipients]
-            )
-        except Exception:
-            # Whatever the mail backend raised: keep the alert for the next run.
-            logger.exception("Could not send an adviser alert; the next run tries again.")
-            Case.objects.filter(pk=case.pk).update(adviser_alert_pending=True)
-            counts["failed"] += 1
-        else:
-            counts["sent"] += 1
+    settings_for = reporting_settings.for_sites(case.site_id for case in candidates)
+    may_see = may_see_cases_memo()
+    with Notifier() as notifier:
+        for case in candidates:
+            # The claim: only one run clears the flag, and not if the reporter wrote again.
+            if not Case.objects.filter(Q(pk=case.pk) & due).update(adviser_alert_pending=False):
+                continue
+            addresses = recipients_for(NEW_ACTIVITY, case, settings_for(case.site_id), may_see)
+            if not addresses:
+                counts["unaddressed"] += 1
+            elif notifier.send(NEW_ACTIVITY, addresses):
+                counts["sent"] += 1
+            else:
+                Case.objects.filter(pk=case.pk).update(adviser_alert_pending=True)
+                counts["failed"] += 1
     if counts["unaddressed"]:
         logger.warning(
             "%d cases had activity but no one to alert: assign them or set a team email "
@@ -121,21 +265,3 @@ def send_pending_alerts(now=None):
             counts["unaddressed"],
         )
     return counts
-
-
-# --- Schedule ------------------------------------------------------------------------
-
-
-def ensure_schedule(using=DEFAULT_DB_ALIAS):
-    """The alert schedule, created or updated by name after migrate."""
-    from django_q.models import Schedule
-
-    from .tasks import ensure_schedule
-
-    return ensure_schedule(
-        SCHEDULE_NAME,
-        SCHEDULE_FUNC,
-        using=using,
-        schedule_type=Schedule.MINUTES,
-        minutes=get_setting("ALERT_SCAN_MINUTES"),
-    )

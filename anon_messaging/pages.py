@@ -4,14 +4,12 @@ Each comes as an abstract mixin plus a concrete page, as ``wagtail.contrib.forms
 does, so a site with its own base page class can reuse the behaviour.
 """
 
-import time
 from datetime import date, datetime
 
 from django.contrib import messages
 from django.db import DatabaseError, models
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -22,37 +20,9 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, Site
 
-from . import cases, codes, error_reports, forms, throttle
-from .conf import get_setting
-from .models import Case, Message, ReportingSettings
-from .security import ReporterPageMixin
-from .security import no_store as _no_store
-
-SESSION_CASE_KEY = "anon_messaging.case"
-SESSION_SEEN_KEY = "anon_messaging.seen"
-
-
-def base_template_context(context):
-    context["base_template"] = get_setting("BASE_TEMPLATE")
-    return context
-
-
-def reporting_settings_for_request(request, site_id=None):
-    """The reporting settings of the site serving ``request``, or of ``site_id`` if another.
-
-    Wagtail keeps them on the request, so a page and its template tags read them once.
-    """
-    site = Site.find_for_request(request) if request is not None else None
-    if site is not None and site_id in (None, site.pk):
-        return ReportingSettings.for_request(request)
-    other_site = Site.objects.filter(pk=site_id).first() if site_id else None
-    return cases.reporting_settings_for(other_site)
-
-
-def no_store(response):
-    """Keep thank-you, log-in and messaging pages out of every cache and history snapshot."""
-    return _no_store(response)
-
+from . import cases, codes, forms, login, reporting_settings
+from .models import Case, Message
+from .security import ReporterPageMixin, no_store
 
 # --- Report forms -----------------------------------------------------------------
 
@@ -164,9 +134,6 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         form_class.report_questions = questions
         return form_class
 
-    def get_context(self, request, *args, **kwargs):
-        return base_template_context(super().get_context(request, *args, **kwargs))
-
     def get_messaging_page(self):
         if self.messaging_page_id:
             # Only its URL is needed: the specific class without a second query.
@@ -190,7 +157,6 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         return snapshot
 
     def serve(self, request, *args, **kwargs):
-        error_reports.protect_request(request)  # answers never reach an error report
         if request.method == "POST":
             form = self.get_form(request.POST, page=self, user=request.user)
             if cases.submission_exists(request.POST.get("submission_token", "")):
@@ -316,43 +282,14 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
     class Meta:
         abstract = True
 
-    def get_context(self, request, *args, **kwargs):
-        return base_template_context(super().get_context(request, *args, **kwargs))
-
-    def serve(self, request, *args, **kwargs):
-        # Neither the typed code nor the session key may reach an error report.
-        error_reports.protect_request(request)
-        return super().serve(request, *args, **kwargs)
-
-    # Session handling ---------------------------------------------------------------
+    # The session and the log-in are the service's (login.py); these stay overridable.
 
     def session_case(self, request):
-        """The case this browser session logged in to, or None once it has gone idle."""
-        case_id = request.session.get(SESSION_CASE_KEY)
-        if case_id is None:
-            return None
-        seen = request.session.get(SESSION_SEEN_KEY, 0)
-        if time.time() - seen > get_setting("SESSION_IDLE_SECONDS"):
-            self.end_session(request)
-            request.anon_messaging_timed_out = True
-            return None
-        case = Case.objects.filter(pk=case_id, messaging_enabled=True).first()
-        if case is None:
-            self.end_session(request)
-            return None
-        request.session[SESSION_SEEN_KEY] = int(time.time())
-        return case
-
-    def start_session(self, request, case):
-        request.session.cycle_key()  # a new key at log-in defeats session fixation
-        request.session[SESSION_CASE_KEY] = case.pk
-        request.session[SESSION_SEEN_KEY] = int(time.time())
-        request.session.set_expiry(0)  # ends when the browser closes
+        """The case this browser session logged in to, or None (login.session_case)."""
+        return login.session_case(request)
 
     def end_session(self, request):
-        for key in (SESSION_CASE_KEY, SESSION_SEEN_KEY):
-            request.session.pop(key, None)
-        request.session.cycle_key()
+        login.end_session(request)
 
     # Views ----------------------------------------------------------------------------
 
@@ -387,31 +324,15 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
         form = forms.CodeLoginForm(request.POST)
         if not form.is_valid():
             return self.render_login(request, form)
-        # The selector look-up comes first, so attempts on a case are counted apart from
-        # guesses that match no case: guessing cannot lock a reporter out of their own case.
-        code, target_case = cases.find_login_case(form.cleaned_data["code"])
-        target = target_case.pk if target_case else throttle.NO_CASE
-        decision = throttle.check_login(request, target)
-        if not decision.allowed:
-            form.add_error("code", throttle.retry_message(decision))
+        result = login.log_in(request, form.cleaned_data["code"])
+        if result.case is not None:
+            return redirect(self.url)
+        form.add_error("code", result.error)
+        if result.refused:
             response = self.render_login(request, form, status=429)
-            response["Retry-After"] = str(decision.retry_after)
+            response["Retry-After"] = str(result.retry_after)
             return response
-        case = cases.verify_login(code, target_case)
-        if case is None:
-            throttle.record_failure(request, target)
-            # One answer for unknown and wrong codes, so neither is told apart.
-            form.add_error(
-                "code",
-                gettext(
-                    "That code did not match a report. Check it and try again: letters and "
-                    "numbers only, dashes and spaces are optional."
-                ),
-            )
-            return self.render_login(request, form)
-        throttle.record_success(request, target)
-        self.start_session(request, case)
-        return redirect(self.url)
+        return self.render_login(request, form)
 
     def render_conversation(self, request, case, form, status=200):
         conversation = list(case.messages.all())
@@ -421,7 +342,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             if m.sender == Message.Sender.ADVISER and m.read_by_reporter_at is None
         }
         if new_ids:
-            Message.objects.filter(pk__in=new_ids).update(read_by_reporter_at=timezone.now())
+            cases.mark_read_by_reporter(new_ids)
         response = self.render_page(
             request,
             "anon_messaging/messaging_conversation.html",
@@ -429,7 +350,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             conversation=conversation,
             new_message_ids=new_ids,
             form=form,
-            reporting_settings=reporting_settings_for_request(request, case.site_id),
+            reporting_settings=reporting_settings.for_request(request, case.site_id),
         )
         response.status_code = status
         return response
@@ -525,13 +446,6 @@ class SupportPageMixin(ReporterPageMixin, models.Model):
 
     class Meta:
         abstract = True
-
-    def get_context(self, request, *args, **kwargs):
-        return base_template_context(super().get_context(request, *args, **kwargs))
-
-    def serve(self, request, *args, **kwargs):
-        error_reports.protect_request(request)  # no address or browser in an error report
-        return super().serve(request, *args, **kwargs)
 
 
 class SupportPage(SupportPageMixin, Page):

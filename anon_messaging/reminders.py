@@ -19,35 +19,17 @@ The scan costs the same few queries however many cases there are.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
-from django.core import checks
-from django.core.mail import EmailMessage, get_connection
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Prefetch
-from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
-from django.utils.http import urlencode
-from django.utils.translation import gettext_lazy as _
-from wagtail.admin.utils import get_admin_base_url
-from wagtail.log_actions import registry as log_registry
+from django.utils import timezone
 
-from . import deadlines
-from .conf import get_setting
-from .models import Case, CaseLogEntry, ReportingSettings
+from . import audit, deadlines, notifications
+from .models import Case
 
 logger = logging.getLogger(__name__)
-
-SCHEDULE_NAME = "anon_messaging: overdue-response reminders"
-SCHEDULE_FUNC = "anon_messaging.tasks.send_overdue_reminders"
-
-REMINDER_ACTION = "anon_messaging.reminder_sent"
-ESCALATION_ACTION = "anon_messaging.escalation_sent"
 
 # Fields the scan reads; the encrypted report and messages are never loaded.
 _CASE_FIELDS = (
@@ -82,79 +64,6 @@ class ScanResult:
             "unaddressed": self.unaddressed,
             "failed": self.failed,
         }
-
-
-class _SiteSettings:
-    """Every site's reporting settings and calendar, loaded once per scan (two queries)."""
-
-    def __init__(self):
-        self._loaded = None
-        self._defaults = None
-
-    def _load(self):
-        if self._loaded is None:
-            self._loaded = {
-                s.site_id: (s, deadlines.policy_from_settings(s))
-                for s in ReportingSettings.objects.prefetch_related("closures")
-            }
-        return self._loaded
-
-    def __getitem__(self, site_id):
-        found = self._load().get(site_id)
-        if found is None:
-            if self._defaults is None:
-                defaults = ReportingSettings()
-                self._defaults = (defaults, deadlines.policy_from_settings(defaults, []))
-            found = self._defaults
-        return found
-
-
-def _adviser_email(case):
-    adviser = case.assigned_to
-    if adviser is not None and adviser.is_active and adviser.email:
-        return adviser.email
-    return None
-
-
-def _team_member_emails(case):
-    # Prefetched by _claim for every candidate at once, as ``active_members``.
-    if case.assigned_team is None:
-        return []
-    return sorted({member.email for member in case.assigned_team.active_members})
-
-
-def reminder_recipients(case, site_settings):
-    """The assigned adviser; else the team address; else the team's members; else managers.
-
-    The same order as the new-activity alerts (notifications.py), with the managers last
-    so that an overdue case always reaches someone who can act.
-    """
-    adviser = _adviser_email(case)
-    if adviser:
-        return [adviser]
-    if site_settings.team_email:
-        return [site_settings.team_email]
-    return _team_member_emails(case) or site_settings.manager_email_list
-
-
-def escalation_recipients(case, site_settings):
-    """The managers, else the team address."""
-    return site_settings.manager_email_list or (
-        [site_settings.team_email] if site_settings.team_email else []
-    )
-
-
-def overdue_list_url():
-    """An absolute link to the admin's list of overdue cases, or to the admin's dashboard.
-
-    Never a link to the case itself: its number in the address would tell cases apart.
-    """
-    try:
-        path = reverse("anon_messaging_case_modeladmin_index")
-        path += "?" + urlencode({"overdue": "yes"})
-    except NoReverseMatch:
-        path = reverse("wagtailadmin_home")
-    return (get_admin_base_url() or "").rstrip("/") + path
 
 
 def _claim(candidates, field, now, pick):
@@ -204,135 +113,63 @@ def _claim(candidates, field, now, pick):
     return chosen
 
 
-def _send(claimed, subject, template, field, now, action):
-    """Email each claimed case's recipients; release the claims of cases nobody got.
-
-    One email per address, so recipients do not learn each other's addresses. Every
-    email is the same: the subject, and a link to the overdue cases in the admin.
-    """
+def _send(claimed, notice, field, now, action):
+    """Send each claimed case's notice; release the claims of cases nobody got."""
     if not claimed:
         return 0, 0
-    from_email = get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = str(subject)
-        body = render_to_string(template, {"url": overdue_list_url()})
     sent, failed = [], []
-    connection = get_connection()
     try:
-        connection.open()
+        with notifications.Notifier() as notifier:
+            for case, recipients in claimed:
+                (sent if notifier.send(notice, recipients) else failed).append(case)
     except Exception:
-        logger.exception("Could not reach the mail server; the next scan tries again.")
-        claimed, failed = [], [case.pk for case, _recipients in claimed]
-    for case, recipients in claimed:
-        delivered = 0
-        for address in recipients:
-            email = EmailMessage(subject, body, from_email, [address])
-            try:
-                delivered += connection.send_messages([email]) or 0
-            except Exception:
-                logger.exception("Could not send an overdue-case email.")
-        if delivered:
-            sent.append(case)
-        else:
-            failed.append(case.pk)
-    connection.close()
+        logger.exception("Could not reach the notification channel; the next scan tries again.")
+        sent, failed = [], [case for case, _recipients in claimed]
     if failed:
         # Nobody got these: put them back for the next scan.
-        Case.objects.filter(pk__in=failed, **{field: now}).update(**{field: None})
-    _log(sent, action, now)
+        Case.objects.filter(pk__in=[c.pk for c in failed], **{field: now}).update(**{field: None})
+    audit.record_many(sent, action, now)
     return len(sent), len(failed)
-
-
-def _log(cases, action, now):
-    """Record the sends in each case's admin history, in one INSERT ... SELECT.
-
-    ``bulk_create`` would split the rows into batches on SQLite, so the scan's
-    cost would grow with the number of cases.
-    """
-    if not cases:
-        return
-    connection = connections[DEFAULT_DB_ALIAS]
-    quote = connection.ops.quote_name
-    values = {
-        "content_type": ContentType.objects.get_for_model(Case).pk,
-        "action": action,
-        "data": {},
-        "timestamp": now,
-        "uuid": uuid.uuid4(),
-        "user": None,
-        "revision": None,
-    }
-    # The case's own columns fill these two; every other field gets a value or its default.
-    from_case = {"case": Case._meta.pk.column, "label": Case._meta.get_field("reference").column}
-    columns, selected, params = [], [], []
-    for field in CaseLogEntry._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(quote(field.column))
-        if field.name in from_case:
-            selected.append(quote(from_case[field.name]))
-        else:
-            value = values[field.name] if field.name in values else field.get_default()
-            selected.append("%s")
-            params.append(field.get_db_prep_save(value, connection))
-    pks = [case.pk for case in cases]
-    # Only quoted names from the models' metadata go into the text; values are parameters.
-    sql = "INSERT INTO {} ({}) SELECT {} FROM {} WHERE {} IN ({})".format(  # noqa: S608
-        quote(CaseLogEntry._meta.db_table),
-        ", ".join(columns),
-        ", ".join(selected),
-        quote(Case._meta.db_table),
-        quote(Case._meta.pk.column),
-        ", ".join(["%s"] * len(pks)),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *pks])
 
 
 def scan(now=None):
     """Send the reminders and escalations that are due. Safe to run from several clusters."""
     now = now or timezone.now()
-    sites = _SiteSettings()
+    sites = deadlines.PolicyLookup()
+    may_see = notifications.may_see_cases_memo()
     result = ScanResult()
     unaddressed = set()
 
-    def pick_reminder(case):
-        recipients = reminder_recipients(case, sites[case.site_id][0])
-        if not recipients:
-            unaddressed.add(case.pk)
-        return recipients
+    def pick(notice):
+        def chosen_recipients(case):
+            escalation = notice is notifications.OVERDUE_ESCALATION
+            if escalation and sites[case.site_id].escalation_due(case.reminder_sent_at) > now:
+                return []
+            recipients = notifications.recipients_for(
+                notice, case, sites.settings(case.site_id), may_see
+            )
+            if not recipients:
+                unaddressed.add(case.pk)
+            return recipients
 
-    def pick_escalation(case):
-        site_settings, policy = sites[case.site_id]
-        if policy.escalation_due(case.reminder_sent_at) > now:
-            return []
-        recipients = escalation_recipients(case, site_settings)
-        if not recipients:
-            unaddressed.add(case.pk)
-        return recipients
+        return chosen_recipients
 
     overdue = deadlines.overdue(Case.objects.all(), now)
-    claimed = _claim(overdue, "reminder_sent_at", now, pick_reminder)
+    claimed = _claim(overdue, "reminder_sent_at", now, pick(notifications.OVERDUE_REMINDER))
     result.reminders, failed = _send(
-        claimed,
-        _("A case needs attention"),
-        "anon_messaging/email/overdue_reminder.txt",
-        "reminder_sent_at",
-        now,
-        REMINDER_ACTION,
+        claimed, notifications.OVERDUE_REMINDER, "reminder_sent_at", now, audit.REMINDER_SENT
     )
     result.failed += failed
 
     # Reminders sent before this scan: a case reminded just now is not escalated with it.
     reminded = overdue.filter(reminder_sent_at__lt=now)
-    claimed = _claim(reminded, "escalation_sent_at", now, pick_escalation)
+    claimed = _claim(reminded, "escalation_sent_at", now, pick(notifications.OVERDUE_ESCALATION))
     result.escalations, failed = _send(
         claimed,
-        _("An overdue case needs attention"),
-        "anon_messaging/email/overdue_escalation.txt",
+        notifications.OVERDUE_ESCALATION,
         "escalation_sent_at",
         now,
-        ESCALATION_ACTION,
+        audit.ESCALATION_SENT,
     )
     result.failed += failed
     result.unaddressed = len(unaddressed)
@@ -347,87 +184,4 @@ def scan(now=None):
 
 def history(case):
     """The reminders and escalations sent for a case, newest first."""
-    return (
-        log_registry.get_logs_for_instance(case)
-        .filter(action__in=[REMINDER_ACTION, ESCALATION_ACTION])
-        .order_by("-timestamp", "-pk")
-    )
-
-
-ACTION_LABELS = {
-    REMINDER_ACTION: _("Overdue reminder sent to the adviser or team"),
-    ESCALATION_ACTION: _("Overdue case escalated to managers"),
-}
-
-
-def register_log_actions(actions):
-    """For the ``register_log_actions`` hook: names these entries in the admin's history."""
-    actions.register_action(
-        REMINDER_ACTION, _("Send overdue reminder"), ACTION_LABELS[REMINDER_ACTION]
-    )
-    actions.register_action(
-        ESCALATION_ACTION, _("Escalate overdue case"), ACTION_LABELS[ESCALATION_ACTION]
-    )
-
-
-# --- Schedule ------------------------------------------------------------------------
-
-
-def ensure_schedule(using=DEFAULT_DB_ALIAS):
-    """The reminder schedule, created or updated by name after every migrate, so a
-    redeploy updates the interval and runs the scan soon after."""
-    from django_q.models import Schedule
-
-    from .tasks import ensure_schedule
-
-    return ensure_schedule(
-        SCHEDULE_NAME,
-        SCHEDULE_FUNC,
-        using=using,
-        # The cluster stops a stuck scan before the broker would hand it out again.
-        kwargs=repr({"q_options": {"timeout": get_setting("REMINDER_TASK_TIMEOUT")}}),
-        schedule_type=Schedule.MINUTES,
-        minutes=get_setting("REMINDER_SCAN_MINUTES"),
-    )
-
-
-def check_cluster_settings(app_configs=None, **kwargs):
-    """Warn about django-q2 settings that would replay or duplicate reminders."""
-    errors = []
-    cluster = getattr(settings, "Q_CLUSTER", {})
-    if cluster.get("catch_up", True):
-        errors.append(
-            checks.Warning(
-                "Q_CLUSTER['catch_up'] is not False.",
-                hint="Set it to False so a cluster that was down does not replay every "
-                "missed reminder scan at start.",
-                id="anon_messaging.W401",
-            )
-        )
-    retry = cluster.get("retry", 60)
-    for name, timeout in (
-        ("Q_CLUSTER['timeout']", cluster.get("timeout")),
-        ("ANON_MESSAGING['REMINDER_TASK_TIMEOUT']", get_setting("REMINDER_TASK_TIMEOUT")),
-    ):
-        if timeout is not None and timeout >= retry:
-            errors.append(
-                checks.Error(
-                    f"{name} ({timeout}) is not below Q_CLUSTER['retry'] ({retry}).",
-                    hint="A task still running when 'retry' passes is handed to another "
-                    "worker. Keep the timeout below it.",
-                    id="anon_messaging.E402",
-                )
-            )
-    return errors
-
-
-__all__ = [
-    "ESCALATION_ACTION",
-    "REMINDER_ACTION",
-    "SCHEDULE_NAME",
-    "ScanResult",
-    "check_cluster_settings",
-    "ensure_schedule",
-    "history",
-    "scan",
-]
+    return audit.history(case, actions=[audit.REMINDER_SENT, audit.ESCALATION_SENT])

@@ -13,21 +13,13 @@ is left alone, because each batch re-checks the status under a row lock.
 
 from datetime import timedelta
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-from wagtail.log_actions import log
 
-from .models import Case, ReportingSettings
+from . import audit, reporting_settings
+from .models import Case
 
-DELETED_ACTION = "anon_messaging.case.deleted_after_retention"
-SCHEDULE_NAME = "anon_messaging: delete closed cases after retention"
-SCHEDULE_FUNC = "anon_messaging.tasks.delete_expired_cases"
 _BATCH_SIZE = 200
-
-
-def default_retention_days():
-    return ReportingSettings._meta.get_field("retention_days").get_default()
 
 
 def retention_days_by_site():
@@ -37,12 +29,8 @@ def retention_days_by_site():
         .values_list("site_id", flat=True)
         .distinct()
     )
-    configured = dict(
-        ReportingSettings.objects.filter(site_id__in=site_ids - {None}).values_list(
-            "site_id", "retention_days"
-        )
-    )
-    return {site_id: configured.get(site_id, default_retention_days()) for site_id in site_ids}
+    settings_for = reporting_settings.for_sites(site_ids - {None})
+    return {site_id: settings_for(site_id).retention_days for site_id in site_ids}
 
 
 def delete_expired_cases(now=None):
@@ -62,27 +50,9 @@ def delete_expired_cases(now=None):
                     expired.select_for_update().order_by("pk").only("pk", "reference")[:_BATCH_SIZE]
                 )
                 for case in batch:
-                    log(case, DELETED_ACTION, data={"retention_days": days})
+                    audit.record(case, audit.DELETED_AFTER_RETENTION, data={"retention_days": days})
                 Case.objects.filter(pk__in=[case.pk for case in batch]).delete()
             deleted += len(batch)
             if len(batch) < _BATCH_SIZE:
                 break
     return deleted
-
-
-def register_log_actions(actions):
-    """For the ``register_log_actions`` hook."""
-    actions.register_action(
-        DELETED_ACTION,
-        _("Delete after the retention period"),
-        _("Deleted with its messages, notes and contact details after the retention period"),
-    )
-
-
-def ensure_schedule(using=DEFAULT_DB_ALIAS):
-    """The daily retention schedule, created or updated by name after migrate."""
-    from django_q.models import Schedule
-
-    from .tasks import ensure_schedule
-
-    return ensure_schedule(SCHEDULE_NAME, SCHEDULE_FUNC, using=using, schedule_type=Schedule.DAILY)

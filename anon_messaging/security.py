@@ -24,8 +24,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers
 from django.views import csrf as django_csrf
 from django.views import defaults as django_defaults
-from wagtail.models import Site
 
+from . import error_reports, reporting_settings
 from .conf import get_setting
 
 # Everything a reporter page loads comes from the site itself; no inline script or style.
@@ -84,12 +84,22 @@ NO_STORE = "no-store, no-cache, must-revalidate, private, max-age=0"
 
 
 class ReporterPageMixin:
-    """Marks a page class as a reporter page: served with ``REPORTER_HEADERS`` and no-store.
+    """What every reporter page shares; the app's page mixins include it, and a site adds
+    it to its own pages (a landing page) to get the same:
 
-    The app's page mixins include it; a site adds it to its own landing page.
+    * served with ``REPORTER_HEADERS`` and no-store, and an error report about its
+      requests never holds what the reporter sent (the ``on_serve_page`` hook below);
+    * its template context has ``base_template`` (``ANON_MESSAGING["BASE_TEMPLATE"]``).
+
+    Put it before ``Page`` (or the site's base page) in the bases.
     """
 
     is_reporter_page = True
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["base_template"] = get_setting("BASE_TEMPLATE")
+        return context
 
 
 def no_store(response):
@@ -109,13 +119,15 @@ def apply_reporter_headers(response):
 
 
 def serve_reporter_pages_securely(next_serve_page):
-    """``on_serve_page`` hook: add the reporter headers to reporter pages' responses."""
+    """``on_serve_page`` hook for reporter pages: error reports that hold nothing the
+    reporter sent, and the reporter headers on the response."""
 
     def serve(page, request, args, kwargs):
-        response = next_serve_page(page, request, args, kwargs)
-        if getattr(page, "is_reporter_page", False):
-            apply_reporter_headers(response)
-        return response
+        if not getattr(page, "is_reporter_page", False):
+            return next_serve_page(page, request, args, kwargs)
+        # Neither a typed code, the answers nor the session key may reach an error report.
+        error_reports.protect_request(request)
+        return apply_reporter_headers(next_serve_page(page, request, args, kwargs))
 
     return serve
 
@@ -138,16 +150,11 @@ def _render_error(request, template_name, status):
     """Render an error page that needs no page context and cannot fail in turn."""
     context = {"base_template": get_setting("BASE_TEMPLATE")}
     try:
-        # The quick-exit link needs the site's settings; look them up here so that a
+        # The quick-exit link needs the site's settings; read them here so that a
         # failing look-up falls back to the defaults instead of failing the error page.
-        from .cases import reporting_settings_for
-
-        site = Site.find_for_request(request)
-        context["_anon_messaging_settings"] = reporting_settings_for(site)
+        reporting_settings.for_request(request)
     except DatabaseError:
-        from .models import ReportingSettings
-
-        context["_anon_messaging_settings"] = ReportingSettings()
+        reporting_settings.remember_defaults(request)
     content = loader.render_to_string(template_name, context, request=request)
     response = HttpResponse(content, status=status)
     return apply_reporter_headers(response)

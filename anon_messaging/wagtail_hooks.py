@@ -2,13 +2,14 @@
 
 from wagtail import hooks
 
-from . import admin_views, audit, modeladmin, reminders, retention, security
+from . import audit, notifications, security
+from .wagtail_admin import dashboard, modeladmin, urls
 
 modeladmin.register()
 hooks.register("register_log_actions", audit.register_case_log_actions)
-hooks.register("register_log_actions", retention.register_log_actions)
-hooks.register("register_log_actions", reminders.register_log_actions)
-hooks.register("construct_homepage_panels", admin_views.add_case_dashboard_panel)
-hooks.register("filter_form_submissions_for_user", admin_views.hide_report_forms_from_submissions)
+hooks.register("construct_homepage_panels", dashboard.add_case_dashboard_panel)
+hooks.register("filter_form_submissions_for_user", dashboard.hide_report_forms_from_submissions)
+# The notifier's links to the case list, without the service layer importing the admin.
+hooks.register(notifications.CASE_LIST_URL_HOOK, urls.case_list_url)
 # Outermost (lowest order), so even view-restriction responses get the reporter headers.
 hooks.register("on_serve_page", security.serve_reporter_pages_securely, order=-10)

@@ -90,3 +90,11 @@ def cases_from_now():
     """A query for the cases made from now on, apart from the ones the demo seeds."""
     newest = Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     return Case.objects.filter(pk__gt=newest)
+
+
+def case_for_code(code):
+    """The case a code opens, found and verified as a log-in does (one argon2 verification)."""
+    from anon_messaging import codes, login
+
+    normalised = codes.normalise_code(code)
+    return login.verify(normalised, login.find_case(normalised) if normalised else None)

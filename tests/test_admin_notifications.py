@@ -12,7 +12,7 @@ from django_q.models import Schedule
 from django_q.scheduler import scheduler
 from wagtail.models import Site
 
-from anon_messaging import cases, notifications
+from anon_messaging import cases, notifications, schedules
 from anon_messaging.models import Case, Message, ReportingSettings
 from tests.admin_support import make_case, make_user
 from tests.reporter_journey import MESSAGING_SEND, log_in, submit_anonymous
@@ -28,7 +28,7 @@ def later(minutes=10):
 
 
 def alerts():
-    return [m for m in mail.outbox if m.subject == str(notifications.SUBJECT)]
+    return [m for m in mail.outbox if m.subject == str(notifications.NEW_ACTIVITY.subject)]
 
 
 @pytest.fixture
@@ -212,8 +212,8 @@ def test_a_message_during_the_run_keeps_the_case_for_the_next_one(cast):
 def test_the_schedule_is_created_once_after_migrate(db):
     call_command("migrate", verbosity=0)
     call_command("migrate", verbosity=0)
-    schedules = Schedule.objects.filter(name=notifications.SCHEDULE_NAME)
-    assert schedules.count() == 1
-    schedule = schedules.get()
+    found = Schedule.objects.filter(name=schedules.ADVISER_ALERTS.name)
+    assert found.count() == 1
+    schedule = found.get()
     assert schedule.func == "anon_messaging.tasks.send_adviser_alerts"
     assert schedule.schedule_type == Schedule.MINUTES and schedule.repeats == -1

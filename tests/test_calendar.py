@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anon_messaging.calendar import WorkingCalendar, response_due
+from anon_messaging.working_calendar import WorkingCalendar
 
 LONDON = ZoneInfo("Europe/London")
 DUBAI = ZoneInfo("Asia/Dubai")
@@ -23,6 +23,11 @@ EVERY_DAY = range(7)
 SUN_TO_THU = (6, 0, 1, 2, 3)
 YEAR_END = (date(2026, 12, 24), date(2027, 1, 2))
 BANK_HOLIDAY = (date(2026, 8, 31), date(2026, 8, 31))
+
+
+def response_due(start, working_days, **calendar):
+    """One calendar, one due time: the calendar built as a site's settings build it."""
+    return WorkingCalendar(**calendar).due(start, working_days)
 
 
 def at(y, m, d, hh=0, mm=0, tz=LONDON, fold=0):

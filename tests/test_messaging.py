@@ -9,7 +9,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from wagtail.models import Site
 
-from anon_messaging import cases, pages
+from anon_messaging import cases, login
 from anon_messaging.models import Case, Message, ReportingSettings
 from tests.reporter_journey import (
     MESSAGING,
@@ -32,7 +32,7 @@ def new_cases(demo_site):
 
 
 class FakeClock:
-    """Stands in for the ``time`` module in pages.py, so idle time passes without sleeping."""
+    """Stands in for the ``time`` module in login.py, so idle time passes without sleeping."""
 
     def __init__(self):
         self.now = 1_900_000_000.0
@@ -47,7 +47,7 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeClock()
-    monkeypatch.setattr(pages, "time", fake)
+    monkeypatch.setattr(login, "time", fake)
     return fake
 
 

@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import Site
 
-from anon_messaging import cases, reminders
+from anon_messaging import audit, cases, deadlines, reminders
 from anon_messaging.models import Case, Message, ReportingSettings
 from tests.reporter_journey import MESSAGING_SEND, log_in, submit_anonymous
 
@@ -52,9 +52,12 @@ def site_settings(site):
 
 @pytest.fixture
 def adviser(db):
-    return get_user_model().objects.create_user(
+    """A case adviser: a member of the group that may see cases (permissions.py)."""
+    user = get_user_model().objects.create_user(
         "adviser1", "adviser1@example.org", "pw", first_name="Ada"
     )
+    user.groups.add(Group.objects.get(name="Case advisers"))
+    return user
 
 
 def make_case(site, *, due, adviser=None, **fields):
@@ -140,10 +143,25 @@ def test_nothing_is_sent_before_the_due_time_or_when_nothing_is_owed(site, site_
     assert len(sent()) == 1
 
 
+def test_nobody_who_may_not_see_the_case_is_told_about_it(site, site_settings):
+    """The notifier asks the permission policy: a team without the advisers' permissions
+    sees no case, so its members are not told and the managers are."""
+    site_settings.team_email = ""
+    site_settings.save()
+    visitors = Group.objects.create(name="Visitors")
+    guest = get_user_model().objects.create_user("guest", "guest@example.org", "pw")
+    guest.groups.add(visitors)
+    due = at(2026, 6, 5, 9)
+    make_case(site, due=due, assigned_to=guest, assigned_team=visitors)
+    reminders.scan(now=due)
+    assert [e.to for e in sent()] == MANAGERS
+
+
 def test_without_an_adviser_the_team_address_then_the_team_then_the_managers(
     site, site_settings, adviser
 ):
     team = Group.objects.create(name="Night team")
+    team.permissions.set(Group.objects.get(name="Case advisers").permissions.all())
     adviser.groups.add(team)
     get_user_model().objects.create_user("second", "second@example.org", "pw").groups.add(team)
     get_user_model().objects.create_user("gone", "gone@example.org", "pw", is_active=False)
@@ -272,8 +290,8 @@ def test_the_case_history_records_each_reminder_and_escalation(site, site_settin
     entries = list(reminders.history(case))
 
     assert [(e.action, e.timestamp) for e in entries] == [
-        (reminders.ESCALATION_ACTION, at(2026, 6, 10, 10)),
-        (reminders.REMINDER_ACTION, at(2026, 6, 5, 10)),
+        (audit.ESCALATION_SENT, at(2026, 6, 10, 10)),
+        (audit.REMINDER_SENT, at(2026, 6, 5, 10)),
     ]
     assert all(e.user_id is None and not e.data for e in entries)
 
@@ -293,7 +311,7 @@ def test_a_reply_ends_the_episode_and_the_next_reporter_message_starts_a_new_one
     Case.objects.filter(pk=case.pk).update(
         created_at=weeks_ago,
         awaiting_since=weeks_ago,
-        response_due_at=cases.response_due_at(case.site, weeks_ago),
+        response_due_at=deadlines.response_due_at(case.site, weeks_ago),
     )
 
     assert reminders.scan().reminders == 1
@@ -310,7 +328,7 @@ def test_a_reply_ends_the_episode_and_the_next_reporter_message_starts_a_new_one
     case.refresh_from_db()
     assert case.awaiting_reply and case.reminder_sent_at is None
     message = case.messages.filter(sender=Message.Sender.REPORTER).get()
-    assert case.response_due_at == cases.response_due_at(case.site, message.created_at)
+    assert case.response_due_at == deadlines.response_due_at(case.site, message.created_at)
 
     # A second message in the same episode changes nothing.
     client.post(MESSAGING_SEND, {"body": "And one more detail."})

@@ -14,6 +14,7 @@ from multiprocessing import Event, Value
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
@@ -29,7 +30,7 @@ from django_q.tasks import async_task
 from django_q.worker import worker
 from wagtail.models import Site
 
-from anon_messaging import reminders
+from anon_messaging import schedules
 from anon_messaging.models import Case
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
@@ -66,6 +67,7 @@ def run_queued_tasks(broker):
 @pytest.fixture
 def overdue_case():
     adviser = get_user_model().objects.create_user("adviser1", "adviser1@example.org", "pw")
+    adviser.groups.add(Group.objects.get(name="Case advisers"))
     due = timezone.now() - timedelta(hours=1)
     return Case.objects.create(
         route=Case.Route.ANONYMOUS,
@@ -85,7 +87,7 @@ transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True
 
 @transactional
 def test_a_scan_enqueued_on_redis_runs_on_a_worker(redis_broker, overdue_case):
-    task_id = async_task(reminders.SCHEDULE_FUNC, broker=redis_broker)
+    task_id = async_task(schedules.OVERDUE_REMINDERS.func, broker=redis_broker)
 
     assert redis_broker.queue_size() == 1
     assert run_queued_tasks(redis_broker) == 1
@@ -102,7 +104,7 @@ def test_the_schedule_reaches_a_worker_through_redis(redis_broker, overdue_case)
     call_command("migrate", verbosity=0)
     # Only the reminder schedule is due, so only its task goes on the queue.
     Schedule.objects.update(next_run=timezone.now() + timedelta(hours=1))
-    Schedule.objects.filter(name=reminders.SCHEDULE_NAME).update(
+    Schedule.objects.filter(name=schedules.OVERDUE_REMINDERS.name).update(
         next_run=timezone.now() - timedelta(seconds=1)
     )
 
@@ -112,6 +114,6 @@ def test_the_schedule_reaches_a_worker_through_redis(redis_broker, overdue_case)
     run_queued_tasks(redis_broker)
     assert [m.to for m in mail.outbox] == [["adviser1@example.org"]]
     # A second scan of the same episode, through the same path, sends nothing.
-    async_task(reminders.SCHEDULE_FUNC, broker=redis_broker)
+    async_task(schedules.OVERDUE_REMINDERS.func, broker=redis_broker)
     run_queued_tasks(redis_broker)
     assert len(mail.outbox) == 1

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
@@ -14,12 +15,12 @@ from django_q.models import Schedule, Success
 from django_q.scheduler import scheduler
 from wagtail.models import Site
 
-from anon_messaging import reminders
+from anon_messaging import checks, schedules
 from anon_messaging.models import Case
 
 
 def reminder_schedules():
-    return Schedule.objects.filter(name=reminders.SCHEDULE_NAME)
+    return Schedule.objects.filter(name=schedules.OVERDUE_REMINDERS.name)
 
 
 def test_migrate_twice_leaves_exactly_one_schedule(db):
@@ -40,7 +41,7 @@ def test_migrate_twice_leaves_exactly_one_schedule(db):
 def test_copies_made_by_hand_are_merged_into_one(db):
     for minutes in (5, 30):
         Schedule.objects.create(
-            name=reminders.SCHEDULE_NAME,
+            name=schedules.OVERDUE_REMINDERS.name,
             func="anon_messaging.tasks.send_overdue_reminders",
             schedule_type=Schedule.MINUTES,
             minutes=minutes,
@@ -61,6 +62,7 @@ def test_the_interval_follows_the_setting_on_the_next_migrate(db, settings):
 def test_the_scheduler_runs_the_scan_once_per_interval(db):
     site = Site.objects.get(is_default_site=True)
     adviser = get_user_model().objects.create_user("adviser1", "adviser1@example.org", "pw")
+    adviser.groups.add(Group.objects.get(name="Case advisers"))
     due = timezone.now() - timedelta(hours=1)
     Case.objects.create(
         route=Case.Route.ANONYMOUS,
@@ -78,7 +80,7 @@ def test_the_scheduler_runs_the_scan_once_per_interval(db):
     scheduler()
 
     assert [m.to for m in mail.outbox] == [["adviser1@example.org"]]
-    result = Success.objects.get(func=reminders.SCHEDULE_FUNC).result
+    result = Success.objects.get(func=schedules.OVERDUE_REMINDERS.func).result
     assert result["reminders"] == 1
     next_run = reminder_schedules().get().next_run
     assert (
@@ -87,14 +89,14 @@ def test_the_scheduler_runs_the_scan_once_per_interval(db):
 
     # Not due again until the interval has passed.
     scheduler()
-    assert Success.objects.filter(func=reminders.SCHEDULE_FUNC).count() == 1
+    assert Success.objects.filter(func=schedules.OVERDUE_REMINDERS.func).count() == 1
 
 
 # --- System checks ------------------------------------------------------------------------
 
 
 def check_ids():
-    return {message.id for message in reminders.check_cluster_settings()}
+    return {message.id for message in checks.check_cluster_settings()}
 
 
 def test_the_example_settings_pass_the_checks():

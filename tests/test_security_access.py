@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anon_messaging import cases
+from anon_messaging.login import SESSION_CASE_KEY, SESSION_SEEN_KEY
 from anon_messaging.models import Case, Message
-from anon_messaging.pages import SESSION_CASE_KEY, SESSION_SEEN_KEY
+from tests.reporter_journey import case_for_code
 from tests.security_support import (
     MESSAGING,
     MESSAGING_LOGOUT,
@@ -40,7 +41,7 @@ def two_reporters(demo_site):
         client = Client()
         code = send_anonymous_report(client, f"report {marker}")
         log_in(client, code)
-        case = cases.authenticate(code)
+        case = case_for_code(code)
         cases.post_message(case, sender=Message.Sender.ADVISER, body=f"reply {marker}")
         people.append((client, code, case, marker))
     return people

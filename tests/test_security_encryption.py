@@ -17,6 +17,7 @@ from django.test import Client
 from anon_messaging import cases
 from anon_messaging.fields import derived_key
 from anon_messaging.models import Case, ContactDetails, InternalNote, Message
+from tests.reporter_journey import case_for_code
 from tests.security_support import (
     ANONYMOUS_FORM,
     CONTACT_FORM,
@@ -101,7 +102,7 @@ def write_everything(marker):
     assert reporter.post(CONTACT_FORM, contact_data).status_code == 200
     log_in(reporter, code)
     assert reporter.post(MESSAGING_SEND, {"body": texts["reporter message"]}).status_code == 302
-    case = cases.authenticate(code)
+    case = case_for_code(code)
     adviser = get_user_model().objects.get(username="adviser")
     cases.post_message(
         case, sender=Message.Sender.ADVISER, body=texts["adviser reply"], author=adviser

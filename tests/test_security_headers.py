@@ -18,6 +18,7 @@ from wagtail.models import Page, Site
 from anon_messaging import cases
 from anon_messaging.models import Message, ReportingSettings
 from anon_messaging.security import CONTENT_SECURITY_POLICY
+from tests.reporter_journey import case_for_code
 from tests.security_support import (
     ANONYMOUS_FORM,
     CONTACT_FORM,
@@ -77,7 +78,7 @@ def collect_reporter_pages(settings):
     pages.append(("log-in refused", client.post(MESSAGING, {"code": wrong_code()})))
 
     code = send_anonymous_report(client, "Another thing happened.")
-    case = cases.authenticate(code)
+    case = case_for_code(code)
     cases.post_message(case, sender=Message.Sender.ADVISER, body="How can we help?")
     pages.append(("log-in redirect", log_in(client, code)))
     pages.append(("conversation", client.get(MESSAGING)))

@@ -23,6 +23,7 @@ from wagtail.models import Page, Site
 from anon_messaging import cases
 from anon_messaging.forms import new_submission_token
 from anon_messaging.models import Case, ContactDetails, InternalNote, Message, ReportingSettings
+from tests.reporter_journey import case_for_code
 from tests.security_support import (
     ANONYMOUS_FORM,
     CONTACT_FORM,
@@ -100,7 +101,7 @@ def test_hostile_answers_and_messages_render_escaped_for_reporter_and_adviser(si
     log_in(reporter, code)
     for text in HOSTILE:
         assert reporter.post(MESSAGING_SEND, {"body": text}).status_code == 302
-    case = cases.authenticate(code)
+    case = case_for_code(code)
     adviser = get_user_model().objects.get(username="adviser")
     for text in HOSTILE:
         cases.post_message(case, sender=Message.Sender.ADVISER, body=text, author=adviser)
@@ -243,7 +244,7 @@ def test_bytes_that_are_not_utf8_arrive_as_replacement_characters(site):
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 302
-    body = Message.objects.filter(case=cases.authenticate(code)).latest("pk").body
+    body = Message.objects.filter(case=case_for_code(code)).latest("pk").body
     assert body.startswith("before\ufffd") and body.endswith("after")
     assert "\ud800" not in body
     assert reporter.get(MESSAGING).status_code == 200

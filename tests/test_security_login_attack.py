@@ -22,8 +22,8 @@ import pytest
 from django.test import Client
 
 from anon_messaging import cases, codes, throttle
+from anon_messaging.login import SESSION_CASE_KEY
 from anon_messaging.models import Case
-from anon_messaging.pages import SESSION_CASE_KEY
 from tests.security_support import (
     MESSAGING,
     TOO_MANY,

@@ -27,6 +27,7 @@ from wagtail.models import Site
 
 from anon_messaging import cases, notifications, reminders, retention
 from anon_messaging.models import Case, Message, ReportingSettings
+from tests.reporter_journey import case_for_code
 from tests.security_support import (
     ANONYMOUS_FORM,
     CONTACT_FORM,
@@ -108,7 +109,7 @@ def run_journey(adviser_client):
     assert reporter.post(MESSAGING, {"code": wrong_code()}).status_code == 200
     assert reporter.post(MESSAGING, {"code": code}).status_code == 302
     assert reporter.post(MESSAGING_SEND, {"body": "Are you there?"}).status_code == 302
-    case = cases.authenticate(code)
+    case = case_for_code(code)
     adviser = get_user_model().objects.get(username="adviser")
     cases.post_message(
         case, sender=Message.Sender.ADVISER, body="Yes, we are here.", author=adviser

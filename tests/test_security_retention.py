@@ -16,7 +16,7 @@ from django_q.models import Schedule
 from django_q.scheduler import scheduler
 from wagtail.models import Page, Site
 
-from anon_messaging import cases, retention
+from anon_messaging import audit, cases, retention, schedules
 from anon_messaging.models import (
     Case,
     CaseLogEntry,
@@ -113,7 +113,7 @@ def test_expired_closed_cases_are_deleted_with_everything_they_hold(sites):
 
     # One audit line per deleted case says it existed and was deleted; nothing else is in it.
     for case in deleted:
-        line = CaseLogEntry.objects.get(case_id=case.pk, action=retention.DELETED_ACTION)
+        line = CaseLogEntry.objects.get(case_id=case.pk, action=audit.DELETED_AFTER_RETENTION)
         assert line.user is None
         assert line.label == case.reference
         text = f"{line.label} {line.data}"
@@ -121,11 +121,11 @@ def test_expired_closed_cases_are_deleted_with_everything_they_hold(sites):
             assert secret not in text
     days = {
         entry.case_id: entry.data["retention_days"]
-        for entry in CaseLogEntry.objects.filter(action=retention.DELETED_ACTION)
+        for entry in CaseLogEntry.objects.filter(action=audit.DELETED_AFTER_RETENTION)
     }
     assert days == {expired.pk: 30, expired_contact.pk: 30, other_expired.pk: 365, siteless.pk: 365}
     # Shown in the admin's history wording.
-    line = CaseLogEntry.objects.filter(action=retention.DELETED_ACTION).first()
+    line = CaseLogEntry.objects.filter(action=audit.DELETED_AFTER_RETENTION).first()
     assert "retention period" in str(line.message)
 
     # Running again deletes nothing more.
@@ -155,7 +155,7 @@ def test_the_daily_schedule_is_made_once_and_run_by_the_scheduler(sites):
 
     call_command("migrate", verbosity=0)
     call_command("migrate", verbosity=0)
-    schedule = Schedule.objects.get(name=retention.SCHEDULE_NAME)
+    schedule = Schedule.objects.get(name=schedules.RETENTION.name)
     assert schedule.func == "anon_messaging.tasks.delete_expired_cases"
     assert schedule.schedule_type == Schedule.DAILY
     assert schedule.repeats == -1

@@ -23,6 +23,6 @@ def case_deadlines(case):
 def case_reminder_history(case):
     """The latest reminders and escalations sent for a case, newest first."""
     return [
-        {"when": entry.timestamp, "label": reminders.ACTION_LABELS[entry.action]}
+        {"when": entry.timestamp, "label": entry.message}
         for entry in reminders.history(case)[:HISTORY_LIMIT]
     ]

@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from wagtail.templatetags.wagtailcore_tags import richtext
 
-from ..pages import reporting_settings_for_request
+from .. import reporting_settings as site_reporting_settings
 
 register = template.Library()
 
@@ -19,16 +19,14 @@ SLA_PLACEHOLDER = "{sla}"
 
 
 def _reporting_settings(context):
-    cached = context.get("_anon_messaging_settings")
-    if cached is None:
-        cached = reporting_settings_for_request(context.get("request"))
-        # Remember for the rest of the render; a page may hold many placeholders.
-        context.dicts[0]["_anon_messaging_settings"] = cached
-    return cached
+    # Kept on the request by the service, so a page with many placeholders reads them once.
+    return site_reporting_settings.for_request(context.get("request"))
 
 
 def fill_sla(html, sla_text):
-    return mark_safe(str(html).replace(SLA_PLACEHOLDER, escape(sla_text)))  # noqa: S308
+    # str() first: the unsaved default is a lazy translation, and escape() of a lazy
+    # value stays lazy, which str.replace() refuses.
+    return mark_safe(str(html).replace(SLA_PLACEHOLDER, escape(str(sla_text))))  # noqa: S308
 
 
 @register.simple_tag(takes_context=True)

@@ -12,8 +12,3 @@ class HomePage(ReporterPageMixin, Page):
     body = RichTextField(_("body"), blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("body")]
-
-    def get_context(self, request, *args, **kwargs):
-        from anon_messaging.pages import base_template_context
-
-        return base_template_context(super().get_context(request, *args, **kwargs))

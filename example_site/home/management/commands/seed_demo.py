@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page, Site
 
-from anon_messaging import cases, deadlines
-from anon_messaging.models import Case, CaseOutcome, Message, ReportingSettings
+from anon_messaging import cases, deadlines, reporting_settings
+from anon_messaging.models import Case, CaseOutcome, Message
 from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
 from home.models import HomePage
 
@@ -207,7 +207,7 @@ class Command(BaseCommand):
             faq.save_revision().publish()
 
         site = Site.objects.get(root_page=home)
-        site_settings = ReportingSettings.for_site(site)
+        site_settings = reporting_settings.create_for_site(site)
         site_settings.sla_text = "3 working days"
         # Demo-only address, so escalations of overdue cases show in the console output.
         site_settings.manager_emails = site_settings.manager_emails or "manager@example.org"
@@ -349,7 +349,7 @@ class Command(BaseCommand):
             Case.objects.filter(pk=case.pk).update(
                 created_at=received,
                 awaiting_since=received,
-                response_due_at=cases.response_due_at(site, received),
+                response_due_at=deadlines.response_due_at(site, received),
             )
             case.refresh_from_db()
             return case
@@ -444,13 +444,13 @@ class Command(BaseCommand):
                     submission_token=token,
                     opt_in=True,  # the code is thrown away, as for the other demo cases
                 )
-            elif not deadlines.is_awaiting_response(case):
+            elif not case.reply_owed:
                 continue  # someone answered or closed it in the demo: leave it be
             Case.objects.filter(pk=case.pk).update(
                 created_at=received,
                 awaiting_reply=True,
                 awaiting_since=received,
-                response_due_at=cases.response_due_at(site, received),
+                response_due_at=deadlines.response_due_at(site, received),
                 assigned_to=assignee,
                 reminder_sent_at=reminded_at,
                 escalation_sent_at=None,

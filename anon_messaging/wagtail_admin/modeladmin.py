@@ -1,21 +1,22 @@
-"""The advisers' area of the Wagtail admin: case list, case view, history, outcomes.
+"""The adapter: the advisers' area built on wagtail-modeladmin.
 
-Built on wagtail-modeladmin. Every wagtail_modeladmin import lives in this module,
-so the area can move to Wagtail's own viewsets without touching anything else.
+Case list, case view, contact details, history, and the outcomes list. Every
+wagtail_modeladmin import, URL name and ``modeladmin/*`` template lives here, so the
+area can move to Wagtail's own viewsets without touching anything else; the rest
+of the app reaches these pages through ``urls.py``.
 
 Visibility: every case URL looks the case up in ``Case.objects.visible_to(user)``
-and answers 404 otherwise, so a guessed URL tells nobody whether a case exists.
+(``permissions.py``) and answers 404 otherwise, so a guessed URL tells nobody
+whether a case exists.
 """
 
 from django.contrib import messages
 from django.contrib.admin import SimpleListFilter
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import DatabaseError, models
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.template.response import TemplateResponse
 from django.urls import re_path, reverse
 from django.utils import timezone
@@ -33,20 +34,30 @@ from wagtail_modeladmin.views import (
     InstanceSpecificView,
 )
 
-from . import admin_forms, cases, deadlines
-from .admin_views import user_can_see_cases, with_reply_flags
-from .models import Case, CaseOutcome, ReportingSettings
+from .. import cases, permissions, reporting_settings
+from ..deadlines import overdue_q
+from ..models import Case, CaseOutcome
+from . import forms as admin_forms
+from .columns import statutory_cell
 
-# The reminders' panel (deadlines, reminders sent), shown on the case when installed.
-DEADLINES_TEMPLATE = "anon_messaging/admin/includes/case_deadlines.html"
+CASE_URL_NAME = "anon_messaging_case_modeladmin_{}"
+TEMPLATES = "anon_messaging/admin/modeladmin/"
 
 
-def _template_exists(name):
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return False
-    return True
+def case_action_url(action, *args):
+    """The address of one of the case area's views (``urls.py`` is the public helper)."""
+    return reverse(CASE_URL_NAME.format(action), args=args)
+
+
+def with_overdue_flag(queryset, now=None):
+    """Annotate ``is_overdue`` for the list's column and filter (``needs_reply`` is stored)."""
+    return queryset.annotate(
+        is_overdue=models.Case(
+            models.When(overdue_q(now or timezone.now()), then=models.Value(True)),
+            default=models.Value(False),
+            output_field=models.BooleanField(),
+        )
+    )
 
 
 # A case the user just acted on: the page they are sent back to is not a new "opening".
@@ -67,7 +78,7 @@ class CasePermissionHelper(PermissionHelper):
     """Cases are created by reporters and removed by the retention policy, never by hand."""
 
     def user_can_list(self, user):
-        return user_can_see_cases(user)
+        return permissions.may_see_cases(user)
 
     def user_can_create(self, user):
         return False
@@ -106,7 +117,7 @@ class CaseURLFinder:
             Case.objects.visible_to(self.user).filter(pk=instance.pk).exists()
         ):
             return None
-        return reverse(CaseAdmin.url_name("inspect"), args=[instance.pk])
+        return case_action_url("inspect", instance.pk)
 
 
 # --- List filters -----------------------------------------------------------------------
@@ -250,7 +261,7 @@ class CaseView(VisibleCaseMixin, InspectView):
             raise PermissionDenied
 
     def post_reply(self, request):
-        self.require("anon_messaging.add_message")
+        self.require(permissions.ADD_MESSAGE)
         form = admin_forms.ReplyForm(request.POST, prefix="reply")
         body = form.cleaned_data["body"] if form.is_valid() else None
         if body and self.run(form, cases.reply, author=request.user, body=body):
@@ -261,7 +272,7 @@ class CaseView(VisibleCaseMixin, InspectView):
         return self.render_case(reply_form=form)
 
     def post_note(self, request):
-        self.require("anon_messaging.add_internalnote")
+        self.require(permissions.ADD_INTERNAL_NOTE)
         form = admin_forms.NoteForm(request.POST, prefix="note")
         body = form.cleaned_data["body"] if form.is_valid() else None
         if body and self.run(form, cases.add_note, author=request.user, body=body):
@@ -269,7 +280,7 @@ class CaseView(VisibleCaseMixin, InspectView):
         return self.render_case(note_form=form)
 
     def post_status(self, request):
-        self.require("anon_messaging.change_case")
+        self.require(permissions.CHANGE_CASE)
         form = admin_forms.StatusForm(request.POST, prefix="status", case=self.instance)
         changed = form.is_valid() and self.run(
             form,
@@ -287,7 +298,7 @@ class CaseView(VisibleCaseMixin, InspectView):
         return self.render_case(status_form=form)
 
     def post_assign(self, request):
-        self.require("anon_messaging.change_case")
+        self.require(permissions.CHANGE_CASE)
         form = admin_forms.AssignForm(request.POST, prefix="assign")
         assigned = form.is_valid() and self.run(
             form,
@@ -301,7 +312,7 @@ class CaseView(VisibleCaseMixin, InspectView):
         return self.render_case(assign_form=form)
 
     def post_responded(self, request):
-        self.require("anon_messaging.change_case")
+        self.require(permissions.CHANGE_CASE)
         try:
             cases.record_response_elsewhere(self.instance, user=request.user)
         except cases.CaseActionRefused as refused:
@@ -359,24 +370,22 @@ class CaseView(VisibleCaseMixin, InspectView):
         has_errors = any(form.errors for form in bound_forms.values())
         if has_errors:
             messages.error(self.request, gettext("Nothing was saved: see the error below."))
-        needs_reply = deadlines.is_awaiting_response(case)
         context = self.get_context_data(
             case=case,
             conversation=list(case.messages.select_related("author")),
             notes=list(case.notes.select_related("author")),
             outcomes=list(case.outcomes.all()) if case.is_closed else [],
-            reporting_settings=cases.reporting_settings_for(case.site),
-            needs_reply=needs_reply,
-            is_overdue=deadlines.is_overdue(case, now),
-            can_reply=user.has_perm("anon_messaging.add_message"),
-            can_note=user.has_perm("anon_messaging.add_internalnote"),
-            can_change=user.has_perm("anon_messaging.change_case"),
-            can_view_contact=user.has_perm("anon_messaging.view_contact_details"),
+            reporting_settings=reporting_settings.for_site(case.site_id),
+            needs_reply=case.reply_owed,
+            is_overdue=case.is_overdue(now),
+            can_reply=user.has_perm(permissions.ADD_MESSAGE),
+            can_note=user.has_perm(permissions.ADD_INTERNAL_NOTE),
+            can_change=user.has_perm(permissions.CHANGE_CASE),
+            can_view_contact=user.has_perm(permissions.VIEW_CONTACT_DETAILS),
             contact_url=self.url_helper.get_action_url("contact", case.pk),
             history_url=self.url_helper.get_action_url("history", case.pk),
             has_errors=has_errors,
             new_message_ids=set(new_message_ids),
-            deadlines_template=DEADLINES_TEMPLATE if _template_exists(DEADLINES_TEMPLATE) else None,
             **forms,
         )
         return TemplateResponse(self.request, self.get_template_names(), context)
@@ -392,7 +401,7 @@ class ContactDetailsView(VisibleCaseMixin, InstanceSpecificView):
     page_title = _("Contact details")
 
     def check_action_permitted(self, user):
-        return user.has_perm("anon_messaging.view_contact_details")
+        return user.has_perm(permissions.VIEW_CONTACT_DETAILS)
 
     def get(self, request, *args, **kwargs):
         case = self.instance
@@ -483,24 +492,20 @@ class CaseAdmin(ModelAdmin):
     index_view_class = CaseIndexView
     inspect_view_class = CaseView
     history_view_class = CaseHistoryView
-    index_template_name = "anon_messaging/admin/case_index.html"
+    index_template_name = TEMPLATES + "case_index.html"
     inspect_template_name = "anon_messaging/admin/case.html"
-    history_template_name = "anon_messaging/admin/case_history.html"
+    history_template_name = TEMPLATES + "case_history.html"
     permission_helper_class = CasePermissionHelper
     button_helper_class = CaseButtonHelper
     url_helper_class = NumericPkURLHelper
-
-    @classmethod
-    def url_name(cls, action):
-        return f"anon_messaging_case_modeladmin_{action}"
 
     def get_list_display(self, request):
         # The statutory column only where a site has switched the EU deadlines on. Modeladmin
         # asks once per row, so the answer is kept on the request.
         if not hasattr(request, "_anon_messaging_statutory"):
-            request._anon_messaging_statutory = ReportingSettings.objects.filter(
-                statutory_deadlines=True
-            ).exists()
+            request._anon_messaging_statutory = (
+                reporting_settings.any_site_shows_statutory_deadlines()
+            )
         if request._anon_messaging_statutory:
             return (*self.list_display, "statutory_deadline")
         return self.list_display
@@ -508,7 +513,7 @@ class CaseAdmin(ModelAdmin):
     def get_queryset(self, request):
         # Ordered by Case.needs_reply and Case.queue_since (the reporter's first unanswered
         # word, else the report), stored and indexed, so a page never sorts every case.
-        return with_reply_flags(
+        return with_overdue_flag(
             Case.objects.visible_to(request.user).select_related("assigned_to", "assigned_team")
         )
 
@@ -546,7 +551,7 @@ class CaseAdmin(ModelAdmin):
 
     def statutory_deadline(self, obj):
         # Acknowledgement and feedback deadlines (EU 2019/1937 art. 9), where the site shows them.
-        return deadlines.statutory_column(obj)
+        return statutory_cell(obj)
 
     statutory_deadline.short_description = _("statutory deadline")
 
@@ -619,7 +624,7 @@ class CaseOutcomeAdmin(ModelAdmin):
     url_helper_class = NumericPkURLHelper
     delete_view_class = OutcomeDeleteView
     history_view_class = OutcomeHistoryView
-    delete_template_name = "anon_messaging/admin/outcome_delete.html"
+    delete_template_name = TEMPLATES + "outcome_delete.html"
 
 
 def register():

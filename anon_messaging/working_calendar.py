@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["WorkingCalendar", "response_due"]
+__all__ = ["WorkingCalendar"]
 
 # A longer run of days with no working time means the calendar is unusable (no working
 # weekday, or closures covering everything), so fail instead of walking on.
@@ -159,20 +159,3 @@ class WorkingCalendar:
             else:
                 lo = mid
         return datetime.fromtimestamp(hi, self.tz)
-
-
-def response_due(
-    start: datetime,
-    working_days: int,
-    *,
-    tz: ZoneInfo | str = "UTC",
-    weekdays: Iterable[int] = (0, 1, 2, 3, 4),
-    hours: tuple[time, time] | None = None,
-    closures: Iterable[tuple[date, date]] = (),
-) -> datetime:
-    """One-off form of ``WorkingCalendar(...).due(start, working_days)``.
-
-    For many calls with the same settings, build one :class:`WorkingCalendar` instead.
-    """
-    calendar = WorkingCalendar(tz=tz, weekdays=weekdays, hours=hours, closures=closures)
-    return calendar.due(start, working_days)

@@ -2,13 +2,13 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from .conf import get_setting
-from .forms import LengthLimitedCharField
-from .models import Case, CaseOutcome
+from .. import permissions
+from ..conf import get_setting
+from ..forms import LengthLimitedCharField
+from ..models import Case, CaseOutcome
 
 
 def _text_field(label, required_message, rows):
@@ -83,32 +83,10 @@ class StatusForm(forms.Form):
 
 
 def advisers_who_can_see_cases():
-    """Active users who may see cases: the people a case can be assigned to."""
+    """The people a case can be assigned to: those who may see cases (permissions.py)."""
     user_model = get_user_model()
-    view_case = Permission.objects.filter(
-        content_type__app_label="anon_messaging", codename="view_case"
-    )
-    return (
-        user_model.objects.filter(is_active=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(user_permissions__in=view_case)
-            | Q(groups__permissions__in=view_case)
-        )
-        .distinct()
-        .order_by("first_name", "last_name", user_model.USERNAME_FIELD)
-    )
-
-
-def teams():
-    """Groups whose members may see cases: assigning a case to another group shows it to nobody."""
-    return (
-        Group.objects.filter(
-            permissions__content_type__app_label="anon_messaging",
-            permissions__codename="view_case",
-        )
-        .distinct()
-        .order_by("name")
+    return permissions.users_who_may_see_cases().order_by(
+        "first_name", "last_name", user_model.USERNAME_FIELD
     )
 
 
@@ -136,4 +114,4 @@ class AssignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["adviser"].queryset = advisers_who_can_see_cases()
-        self.fields["team"].queryset = teams()
+        self.fields["team"].queryset = permissions.teams_who_may_see_cases().order_by("name")

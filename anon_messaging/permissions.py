@@ -1,0 +1,72 @@
+"""Who may see a case: the one home of the rule (docs/permissions.md).
+
+* Inactive and anonymous users see no case.
+* Superusers and holders of ``view_all_cases`` see every case.
+* Holders of ``view_case`` see the cases assigned to them or to one of their groups
+  (new cases go to the intake team, ``cases.intake_team``).
+* Nobody else sees any case.
+
+Everything that shows or sends something about a case asks here: the admin's list,
+case views, history and export (through ``Case.objects.visible_to``), the dashboard,
+the audit log's site history, and the notifier when it picks the advisers to tell.
+This module knows field names and permission codenames only, so the models can use it.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Q
+
+APP_LABEL = "anon_messaging"
+VIEW_CASE = f"{APP_LABEL}.view_case"
+VIEW_ALL_CASES = f"{APP_LABEL}.view_all_cases"
+VIEW_CONTACT_DETAILS = f"{APP_LABEL}.view_contact_details"
+CHANGE_CASE = f"{APP_LABEL}.change_case"
+ADD_MESSAGE = f"{APP_LABEL}.add_message"
+ADD_INTERNAL_NOTE = f"{APP_LABEL}.add_internalnote"
+
+
+def sees_every_case(user):
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.has_perm(VIEW_ALL_CASES))
+    )
+
+
+def may_see_cases(user):
+    """Whether the user may see any case at all: the admin shows them the case area."""
+    return sees_every_case(user) or bool(
+        user.is_authenticated and user.is_active and user.has_perm(VIEW_CASE)
+    )
+
+
+def users_who_may_see_cases():
+    """``may_see_cases`` as a queryset of users (Django's ``with_perm``: active users
+    holding either permission, superusers included)."""
+    users = get_user_model().objects
+    return users.filter(
+        Q(pk__in=users.with_perm(VIEW_CASE).values("pk"))
+        | Q(pk__in=users.with_perm(VIEW_ALL_CASES).values("pk"))
+    )
+
+
+def ids_of_users_who_may_see_cases():
+    """For a run that tells many people about many cases: one query."""
+    return set(users_who_may_see_cases().values_list("pk", flat=True))
+
+
+def teams_who_may_see_cases():
+    """Groups whose members see the cases assigned to the group: assigning a case to any
+    other group shows it to nobody."""
+    return Group.objects.filter(
+        permissions__content_type__app_label=APP_LABEL, permissions__codename="view_case"
+    ).distinct()
+
+
+def visible_cases(queryset, user):
+    """Filter a case queryset down to the cases ``user`` may see."""
+    if sees_every_case(user):
+        return queryset
+    if not may_see_cases(user):
+        return queryset.none()
+    return queryset.filter(Q(assigned_to=user) | Q(assigned_team__in=user.groups.all()))

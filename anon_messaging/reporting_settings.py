@@ -1,0 +1,84 @@
+"""Reading a site's ``ReportingSettings``: the one home of that rule.
+
+A read never writes. Wagtail's ``BaseSiteSetting.for_site`` and ``for_request``
+create a row when a site has none; here a site without a saved row gets the
+defaults, unsaved, and nothing is queued or stored. Creating the row is an explicit
+step (``create_for_site``), taken by whoever means to store something in it: the
+admin's settings form, the demo's seed, a site's own set-up.
+"""
+
+from wagtail.models import Site
+
+from .models import ReportingSettings
+
+# Where a request keeps the settings it has read, so a page and its template tags
+# read them once.
+_REQUEST_CACHE_ATTRIBUTE = "_anon_messaging_reporting_settings"
+_OWN_SITE = "site serving the request"
+
+
+def for_site(site):
+    """The settings of ``site`` (a ``Site``, its id or None), or unsaved defaults."""
+    site_id = site if isinstance(site, int) or site is None else site.pk
+    found = None
+    if site_id is not None:
+        found = ReportingSettings.objects.filter(site_id=site_id).first()
+    return found or ReportingSettings(site_id=site_id)
+
+
+def for_sites(site_ids=None, *, with_closures=False):
+    """``lookup(site_id)`` for many sites (every site: None) in one query; defaults where
+    unsaved. ``with_closures`` loads their closure days too (one more query)."""
+    rows = ReportingSettings.objects.all()
+    if site_ids is not None:
+        rows = rows.filter(site_id__in=site_ids)
+    if with_closures:
+        rows = rows.prefetch_related("closures")
+    found = {s.site_id: s for s in rows}
+    defaults = ReportingSettings()
+
+    def lookup(site_id):
+        return found.get(site_id, defaults)
+
+    return lookup
+
+
+def for_request(request, site_id=None):
+    """The settings of the site serving ``request`` (or of ``site_id``, if another one).
+
+    Kept on the request, so a page and its template tags read them once.
+    """
+    if request is None:
+        return for_site(site_id)
+    cache = _request_cache(request)
+    key = _OWN_SITE if site_id is None else site_id
+    if key not in cache:
+        if site_id is None:
+            site = Site.find_for_request(request)
+            site_id = site.pk if site is not None else None
+        cache[key] = cache[site_id] = cache.get(site_id) or for_site(site_id)
+    return cache[key]
+
+
+def remember_defaults(request):
+    """Make the request's own site read as the defaults (an error page whose database
+    could not be read still shows its quick-exit link)."""
+    _request_cache(request)[_OWN_SITE] = ReportingSettings()
+
+
+def _request_cache(request):
+    cache = getattr(request, _REQUEST_CACHE_ATTRIBUTE, None)
+    if cache is None:
+        cache = {}
+        setattr(request, _REQUEST_CACHE_ATTRIBUTE, cache)
+    return cache
+
+
+def any_site_shows_statutory_deadlines():
+    return ReportingSettings.objects.filter(statutory_deadlines=True).exists()
+
+
+def create_for_site(site, **values):
+    """Store the site's settings (with ``values``) if it has none yet; return them."""
+    settings, _created = ReportingSettings.objects.get_or_create(site=site, defaults=values)
+    return settings
