@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 
 from argon2 import PasswordHasher, Type
@@ -87,7 +89,9 @@ def _dummy_hash(time_cost, memory_cost, parallelism):
 
 
 def hash_code(code):
-    return _hasher().hash(code)
+    """The argon2id hash of ``code``; raises ``Busy`` when the process has no slot free."""
+    with argon2_slot():
+        return _hasher().hash(code)
 
 
 def warm_up():
@@ -110,9 +114,45 @@ def verify_code(stored_hash, code):
     else:
         real = True
     try:
-        hasher.verify(stored_hash, code)
+        with argon2_slot():
+            hasher.verify(stored_hash, code)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False, None
     if not real:
         return False, None
-    return True, (hasher.hash(code) if hasher.check_needs_rehash(stored_hash) else None)
+    return True, (hash_code(code) if hasher.check_needs_rehash(stored_hash) else None)
+
+
+# --- How much argon2 work a process does at once ------------------------------------------
+
+
+class Busy(Exception):
+    """Every argon2 slot of this process stayed busy: ask the person to try again shortly."""
+
+
+_slots_lock = threading.Lock()
+_slots = {}
+
+
+def _semaphore():
+    size = get_setting("ARGON2_MAX_CONCURRENT")
+    with _slots_lock:
+        if size not in _slots:
+            _slots[size] = threading.BoundedSemaphore(size)
+        return _slots[size]
+
+
+@contextmanager
+def argon2_slot():
+    """Hold one of the process's ``ARGON2_MAX_CONCURRENT`` argon2 slots, or raise ``Busy``.
+
+    Each hash or verification holds ``memory_cost`` KiB while it runs, so a flood of
+    log-ins could otherwise take a worker's memory (and every other page's time) with it.
+    """
+    semaphore = _semaphore()
+    if not semaphore.acquire(timeout=get_setting("ARGON2_BUSY_WAIT_SECONDS")):
+        raise Busy
+    try:
+        yield
+    finally:
+        semaphore.release()

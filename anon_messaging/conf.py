@@ -12,6 +12,10 @@ DEFAULTS = {
     # argon2id cost for code hashes. RFC 9106 low-memory profile by default;
     # raising it later is safe: old hashes are upgraded at their next log-in.
     "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+    # argon2 operations one process runs at once (each holds memory_cost KiB); a request
+    # that finds them all busy for ARGON2_BUSY_WAIT_SECONDS gets a "try again" page.
+    "ARGON2_MAX_CONCURRENT": 2,
+    "ARGON2_BUSY_WAIT_SECONDS": 2,
     # Reporter sessions end after this much inactivity (and when the browser closes).
     "SESSION_IDLE_SECONDS": 30 * 60,
     "MESSAGE_MAX_LENGTH": 5000,
@@ -41,15 +45,19 @@ DEFAULTS = {
         "lockout_seconds": 300,
         # A counter is forgotten after this many seconds without failures.
         "window_seconds": 900,
-        # Global slow-down: more than global_max_failures failures within global_window s...
-        "global_max_failures": 200,
-        "global_window": 60,
-        # ...makes everyone wait this long between attempts (the most a clean client waits).
-        "global_cooldown": 30,
-        # At most this many codes that match no case are verified per global_window, from all
-        # clients together: such a code cannot open a case, so a reporter's right code is
-        # never refused by it, and it caps the hashing work an attack can cause. 0: no ceiling.
-        "no_case_max_failures": 60,
+        # Caps on argon2 verifications within a sliding verification_window (seconds),
+        # each reserved atomically before verifying (throttle.py): per client address, per
+        # targeted case, and for every code that matches no case, from all clients together
+        # (such a code cannot open a case, so this ceiling keeps no reporter out). 0: no cap.
+        "verification_window": 60,
+        "address_max_verifications": 20,
+        "case_max_verifications": 10,
+        "no_case_max_verifications": 60,
+        # Reports that get a messaging code (each costs an argon2 hash and an alert), per
+        # client address and from everyone together, within code_issue_window seconds.
+        "code_issue_window": 3600,
+        "address_max_code_issues": 10,
+        "max_code_issues": 200,
     },
     # Sender of adviser alert emails; the subject is fixed so timing and content leak nothing.
     "FROM_EMAIL": None,

@@ -1,9 +1,10 @@
 """A reporter's log-in with their code, and the browser session it starts.
 
 ``log_in`` is the whole flow, in order: normalise what was typed, look the case up by
-its selector (one indexed query, no hashing), ask the throttle, spend exactly one
-argon2 verification, upgrade a weaker hash or an old key's selector, and start the
-session. The messaging page calls it and renders the result; tests call the page.
+its selector (one indexed query, no hashing), reserve the verification with the
+throttle, spend exactly one argon2 verification in one of the process's argon2 slots,
+upgrade a weaker hash or an old key's selector, and start the session. The messaging
+page calls it and renders the result; tests call the page.
 
 The session holds the case's id and when it was last used, never the code.
 """
@@ -16,21 +17,24 @@ from django.utils.translation import gettext
 from . import codes, throttle
 from .conf import get_setting
 from .models import Case
+from .sessions import SESSION_CASE_KEY, SESSION_SEEN_KEY
 
-SESSION_CASE_KEY = "anon_messaging.case"
-SESSION_SEEN_KEY = "anon_messaging.seen"
+# Seconds a reporter is asked to wait when every argon2 slot of the process was busy.
+BUSY_RETRY_AFTER = 5
 
 
 @dataclass(frozen=True)
 class LoginResult:
     """What became of one attempt: ``case`` when it opened one, else ``error``.
 
-    ``retry_after`` (seconds) is set when the throttle refused the attempt unverified.
+    ``retry_after`` (seconds) is set when the attempt was not verified: refused by the
+    throttle, or ``busy`` when the server had no argon2 slot free.
     """
 
     case: Case | None = None
     error: str = ""
     retry_after: int | None = None
+    busy: bool = False
 
     @property
     def refused(self):
@@ -80,7 +84,18 @@ def log_in(request, raw_code):
     decision = throttle.check_login(request, target)
     if not decision.allowed:
         return LoginResult(error=throttle.retry_message(decision), retry_after=decision.retry_after)
-    case = verify(code, target_case)
+    try:
+        case = verify(code, target_case)
+    except codes.Busy:
+        throttle.release(request, target)
+        return LoginResult(
+            error=gettext(
+                "The service is busy just now, so your code was not checked. "
+                "Please try again in a few seconds."
+            ),
+            retry_after=BUSY_RETRY_AFTER,
+            busy=True,
+        )
     if case is None:
         throttle.record_failure(request, target)
         # One answer for unknown, wrong and malformed codes, so none is told apart.
@@ -102,7 +117,8 @@ def start_session(request, case):
     request.session.cycle_key()  # a new key at log-in defeats session fixation
     request.session[SESSION_CASE_KEY] = case.pk
     request.session[SESSION_SEEN_KEY] = int(time.time())
-    request.session.set_expiry(0)  # ends when the browser closes
+    # The cookie ends when the browser closes; sessions.SessionStore ends the row sooner.
+    request.session.set_expiry(0)
 
 
 def end_session(request):

@@ -37,7 +37,9 @@ while "no case" attempts are being refused (for a throttled client, or for
 everyone while the ceiling below is reached) a selector that exists can be told
 from one that does not: the first is verified, the second refused at once. The
 remaining 50 bits of the code are still guarded by the case's own bucket and
-the global slow-down, and a selector says nothing about its case.
+cap, and a selector says nothing about its case. (The per-address cap below is
+the exception to "only fills the no case bucket": an address shared with an
+attacker shares their cap.)
 
 A right code clears only its own bucket: an attacker holding a code of their
 own (from a report they made) cannot use it to reset their guessing allowance.
@@ -56,48 +58,40 @@ Per bucket (defaults in ``conf.DEFAULTS["THROTTLE"]``):
 * Counters are forgotten after ``window_seconds`` without failures (plus the
   lock-out period, if the bucket was locked out), or at once on success.
 
-Across all clients:
+Caps on verifications, reserved before verifying:
 
-* At most ``no_case_max_failures`` codes that match no case are verified per
-  ``global_window`` seconds (sliding estimate over two fixed buckets), from all
-  clients together; beyond that such attempts are refused until the window has
-  room. A code that matches no case cannot open one, so this ceiling never keeps
-  a reporter with their right code out, and it caps the hashing work that an
-  attacker spraying guesses from any number of addresses can cause.
-* More than ``global_max_failures`` failures within ``global_window`` seconds
-  (sliding estimate over two fixed buckets) switches on a *global slow-down*:
-  every bucket must wait ``global_cooldown`` seconds after its own last failure,
-  and a bucket without failures waits ``global_cooldown`` seconds after it was
-  first refused. Nobody is refused outright by the global limit, so an attacker
-  spraying from many addresses cannot lock a reporter out of their case: a
-  reporter with a clean bucket always gets an attempt within
-  ``global_cooldown`` seconds. The cost: with N addresses an attacker still gets
-  about N attempts per ``global_cooldown``; addresses are the only identity we
-  have (IPv6 is grouped by /64 so that it is not free to mint new ones).
+Each argon2 verification is reserved in the cache, with an atomic increment,
+before it is spent, against three caps within a sliding ``verification_window``
+(an estimate over two fixed windows): ``address_max_verifications`` per client
+address, whatever it targets; ``case_max_verifications`` per targeted case, from
+all addresses; and ``no_case_max_verifications`` for all codes that match no case,
+from everyone together. A reservation over a cap is given back at once and the
+attempt refused, so however many requests arrive at the same moment, no more than
+the caps are verified. Refused attempts cost nothing and count for nothing.
 
-Worst cases for a reporter with the right code: ``global_cooldown`` seconds
-while an attack on known selectors is going on; longer only if an attacker both
-shares their address and knows the first six characters of their code. A
-reporter who mistypes the first six characters during an attack may be asked to
-wait up to two ``global_window`` periods before that (wrong) code is checked.
+What this promises a reporter with the right code, from another address than the
+attacker's: nothing an attacker does against *other* cases can refuse them. The
+per-address cap is the attacker's own, the no-case ceiling only refuses codes that
+could not log anyone in, and their case's cap is touched only by someone who
+knows its first six characters. That last attacker can make the reporter wait up
+to about two windows; one who shares the reporter's address as well may hold the
+address cap too. Addresses are the only identity there is (IPv6 is grouped by /64
+so that new ones are not free); cases with codes of one's own, to guess against,
+are capped by ``reserve_code_issue``. The argon2 work a process does at once is
+bounded separately (``codes.argon2_slot``).
 
-Cache backends:
+Cache backends: the counters must be atomic and must expire.
 
-* Redis and Memcached: ``add`` and ``incr`` are atomic, so all workers count
-  together correctly.
-* DatabaseCache: shared, but Django implements its ``incr`` as get-then-set, so
-  simultaneous failures may be under-counted by a few.
-* LocMemCache: per process. Each worker process keeps its own counters, so the
-  effective limits are multiplied by the number of processes. Fine for
-  development and tests, not for production (a deploy system check says so).
-* Use a cache with room to spare (each active bucket needs up to three keys).
-  If the cache evicts a bucket's counter, that bucket starts again from zero.
-
-Concurrency: ``check_login`` does not reserve anything, so requests that arrive
-at the same moment can all pass the check before any of them records its
-failure. That burst is limited by the number of workers, and the counter is
-incremented atomically, so the bucket is still slowed down or locked out
-straight after it.
+* Redis and Memcached: ``add``, ``incr`` and ``decr`` are atomic and keys expire;
+  all workers count together. The production choice.
+* LocMemCache: atomic within a process, but per process, so the limits are
+  multiplied by the number of processes. Fine for development and tests; a
+  deploy system check warns.
+* DatabaseCache and FileBasedCache are refused by a system check: their ``incr``
+  is get-then-set, and expired counters stay behind in a table or a file, where
+  keyed hashes of an address and a case could be tested against a guess.
+* Use a cache with room to spare (each active bucket needs a few keys). If the
+  cache evicts a counter, it starts again from zero.
 
 Behind a reverse proxy set ``ANON_MESSAGING["CLIENT_IP_HEADER"]`` (e.g.
 ``"HTTP_X_FORWARDED_FOR"``). The *last* address in the header is used: the one
@@ -109,6 +103,7 @@ front, make the outermost one you run resolve the real client address (nginx's
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import math
 import time
@@ -179,17 +174,23 @@ def bucket_key(request, target=NO_CASE) -> str:
     ).hexdigest()
 
 
-def _bucket_keys(digest: str) -> tuple[str, str, str]:
+def _bucket_keys(digest: str) -> tuple[str, str]:
     base = f"{_KEY_PREFIX}bucket:{digest}:"
-    return base + "failures", base + "last", base + "seen"
+    return base + "failures", base + "last"
 
 
-def _global_key(bucket: int) -> str:
-    return f"{_KEY_PREFIX}global:{bucket}"
+def _address_digest(request, config) -> str:
+    """Keyed hash of the client address alone, for the per-address cap."""
+    return salted_hmac(
+        "anon_messaging.throttle.address", _client_address(request, config), algorithm="sha256"
+    ).hexdigest()
 
 
-def _no_case_key(bucket: int) -> str:
-    return f"{_KEY_PREFIX}no-case:{bucket}"
+def _window_key(kind: str, who, window: int) -> str:
+    # A case's cap is keyed by a hash too, so the cache does not list which cases were tried.
+    if kind == "case":
+        who = salted_hmac("anon_messaging.throttle.case", str(who), algorithm="sha256").hexdigest()
+    return f"{_KEY_PREFIX}{kind}:{who}:{window}"
 
 
 def _bucket_expiry(config) -> int:
@@ -210,6 +211,11 @@ def _increment(cache, key: str, expiry: int) -> int:
     return value
 
 
+def _decrement(cache, key: str) -> None:
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+        cache.decr(key)
+
+
 def _live_failures(failures, last, now: float, config) -> tuple[int, float | None]:
     """Return (failures, last failure time), or (0, None) once the counter has gone stale."""
     if not failures or last is None:
@@ -223,96 +229,149 @@ def _live_failures(failures, last, now: float, config) -> tuple[int, float | Non
     return int(failures), float(last)
 
 
-def _window_counts(values: dict, key, now: float, config) -> tuple[int, int, float]:
-    """(this time bucket's count, the previous one's, seconds into this bucket)."""
-    window = config["global_window"]
+def _seconds_below_ceiling(values: dict, key, now: float, window: int, ceiling: int) -> float:
+    """How long until one more verification fits under ``ceiling`` (0 if it does now)."""
     bucket = int(now // window)
     current = values.get(key(bucket)) or 0
     previous = values.get(key(bucket - 1)) or 0
-    return current, previous, now - bucket * window
-
-
-def _sliding_estimate(values: dict, key, now: float, config) -> float:
-    """Sliding-window estimate: this bucket plus the overlapping share of the previous one."""
-    current, previous, into = _window_counts(values, key, now, config)
-    return current + previous * (1 - into / config["global_window"])
-
-
-def _seconds_below_ceiling(values: dict, key, now: float, config, ceiling: int) -> float:
-    """How long until the sliding estimate drops below ``ceiling`` (0 if it is below now)."""
-    window = config["global_window"]
-    current, previous, into = _window_counts(values, key, now, config)
-    if current + previous * (1 - into / window) < ceiling:
+    into = now - bucket * window
+    if current + 1 + previous * (1 - into / window) <= ceiling:
         return 0.0
-    if current >= ceiling:
-        # Not in this bucket: in the next one, this bucket's count fades out linearly.
-        return (window - into) + window * (1 - ceiling / current)
-    # previous > 0 here, or the estimate would already be below the ceiling.
-    return window * (1 - (ceiling - current) / previous) - into
+    if current + 1 > ceiling:
+        # Not in this window: in the next one, this window's count fades out linearly.
+        return (window - into) + window * (1 - (ceiling - 1) / current)
+    # previous > 0 here, or there would be room already.
+    return window * (1 - (ceiling - current - 1) / previous) - into
+
+
+def _backoff_wait_until(values, failures_key, last_key, now, config) -> float:
+    """When this bucket's failures allow its next attempt (``now`` if they do)."""
+    failures, last = _live_failures(values.get(failures_key), values.get(last_key), now, config)
+    if not failures:
+        return now
+    if config["lockout_after"] and failures >= config["lockout_after"]:
+        return last + config["lockout_seconds"]
+    if failures >= config["free_failures"]:
+        return last + min(2 ** (failures - config["free_failures"]), config["max_delay"])
+    return now
+
+
+def _caps(request, target, config):
+    """The verification caps this attempt counts against: ``[(key function, limit)]``."""
+    address = _address_digest(request, config)
+    caps = [
+        (
+            lambda window: _window_key("address", address, window),
+            config["address_max_verifications"],
+        )
+    ]
+    if target is NO_CASE:
+        caps.append(
+            (
+                lambda window: _window_key("no-case", "all", window),
+                config["no_case_max_verifications"],
+            )
+        )
+    else:
+        caps.append(
+            (lambda window: _window_key("case", target, window), config["case_max_verifications"])
+        )
+    return [(key, limit) for key, limit in caps if limit]
 
 
 def check_login(request, target=NO_CASE) -> ThrottleDecision:
-    """May this client try a code for ``target`` (a case pk, or NO_CASE) now?
+    """May this client spend one verification on a code for ``target`` (a case pk, or
+    NO_CASE) now? If so, the verification is reserved, atomically, before it is spent.
 
-    Call before verifying; records nothing but the first-refused time during a
-    global slow-down.
+    Refused when the (address, target) bucket is slowed down or locked out by its
+    failures, or when this verification would exceed a cap within the sliding
+    ``verification_window``: per client address, per targeted case, and for all codes
+    that match no case together. Each cap is reserved with an atomic increment and
+    given back when it is over, so however many requests arrive at once, no more
+    than the cap are verified. ``release`` gives a reservation back unspent.
     """
     config = _config()
     cache = _cache(config)
     now = _now()
-    failures_key, last_key, seen_key = _bucket_keys(bucket_key(request, target))
-    bucket = int(now // config["global_window"])
-    window_keys = [_global_key(bucket), _global_key(bucket - 1)]
-    if target is NO_CASE:
-        window_keys += [_no_case_key(bucket), _no_case_key(bucket - 1)]
-    values = cache.get_many([failures_key, last_key, seen_key, *window_keys])
+    failures_key, last_key = _bucket_keys(bucket_key(request, target))
+    values = cache.get_many([failures_key, last_key])
+    wait_until = _backoff_wait_until(values, failures_key, last_key, now, config)
+    if now < wait_until:
+        return _refused(wait_until - now)
 
-    failures, last = _live_failures(values.get(failures_key), values.get(last_key), now, config)
-    wait_until = now
-    if failures:
-        if config["lockout_after"] and failures >= config["lockout_after"]:
-            wait_until = last + config["lockout_seconds"]
-        elif failures >= config["free_failures"]:
-            delay = min(2 ** (failures - config["free_failures"]), config["max_delay"])
-            wait_until = last + delay
+    return _reserve(cache, _caps(request, target, config), config["verification_window"], now)
 
-    if target is NO_CASE and config["no_case_max_failures"]:
-        # A hard ceiling on verifications of codes that match no case: they cannot open
-        # anything, so refusing them keeps no one out of a case, and it caps the work an
-        # attacker spraying from many addresses can cause.
-        wait_until = max(
-            wait_until,
-            now
-            + _seconds_below_ceiling(
-                values, _no_case_key, now, config, config["no_case_max_failures"]
-            ),
-        )
 
-    if _sliding_estimate(values, _global_key, now, config) > config["global_max_failures"]:
-        cooldown = config["global_cooldown"]
-        if failures:
-            wait_until = max(wait_until, last + cooldown)
-        else:
-            # A bucket without failures has no last failure to wait from: start its clock on the
-            # first refused check. add() keeps the earliest time if several workers race.
-            seen = values.get(seen_key)
-            if seen is None:
-                cache.add(seen_key, now, _bucket_expiry(config))
-                seen = cache.get(seen_key, now)
-            wait_until = max(wait_until, seen + cooldown)
+def _reserve(cache, caps, window, now) -> ThrottleDecision:
+    """Take one from every cap atomically, or none of them: ``caps`` is
+    ``[(key function of the window number, limit)]`` over a sliding ``window``."""
+    current = int(now // window)
+    expiry = 2 * window + _EXPIRY_SLACK
+    reserved = []
+    for key, limit in caps:
+        count = _increment(cache, key(current), expiry)
+        reserved.append(key(current))
+        previous = cache.get(key(current - 1)) or 0
+        into = now - current * window
+        if count + previous * (1 - into / window) > limit:
+            for taken in reserved:
+                _decrement(cache, taken)
+            values = {key(current): count - 1, key(current - 1): previous}
+            return _refused(max(1.0, _seconds_below_ceiling(values, key, now, window, limit)))
+    return ThrottleDecision(allowed=True, retry_after=0)
 
-    if now >= wait_until:
-        return ThrottleDecision(allowed=True, retry_after=0)
+
+def release(request, target=NO_CASE) -> None:
+    """Give back a reservation whose verification was not spent (the server was busy)."""
+    config = _config()
+    cache = _cache(config)
+    current = int(_now() // config["verification_window"])
+    for key, _limit in _caps(request, target, config):
+        _decrement(cache, key(current))
+
+
+def _code_issue_caps(request, config):
+    address = _address_digest(request, config)
+    caps = [
+        (lambda window: _window_key("codes", address, window), config["address_max_code_issues"]),
+        (lambda window: _window_key("codes", "all", window), config["max_code_issues"]),
+    ]
+    return [(key, limit) for key, limit in caps if limit]
+
+
+def reserve_code_issue(request) -> ThrottleDecision:
+    """May this client be given one more messaging code now? Reserved if so.
+
+    Each code costs an argon2 hash and an alert to advisers, and a case with a code of
+    one's own is a selector to guess against, so codes are capped per client address
+    and from everyone together within ``code_issue_window``.
+    """
+    config = _config()
+    return _reserve(
+        _cache(config), _code_issue_caps(request, config), config["code_issue_window"], _now()
+    )
+
+
+def release_code_issue(request) -> None:
+    """Give back a code reservation: the report was not stored after all."""
+    config = _config()
+    cache = _cache(config)
+    current = int(_now() // config["code_issue_window"])
+    for key, _limit in _code_issue_caps(request, config):
+        _decrement(cache, key(current))
+
+
+def _refused(seconds) -> ThrottleDecision:
     # Round up, so a client that waits exactly this long is let in.
-    return ThrottleDecision(allowed=False, retry_after=max(1, math.ceil(wait_until - now)))
+    return ThrottleDecision(allowed=False, retry_after=max(1, math.ceil(seconds)))
 
 
 def record_failure(request, target=NO_CASE) -> None:
-    """Count a wrong code in this bucket and towards the global limit."""
+    """Count a wrong code in this (address, target) bucket, for its slow-down."""
     config = _config()
     cache = _cache(config)
     now = _now()
-    failures_key, last_key, _seen_key = _bucket_keys(bucket_key(request, target))
+    failures_key, last_key = _bucket_keys(bucket_key(request, target))
     expiry = _bucket_expiry(config)
 
     values = cache.get_many([failures_key, last_key])
@@ -323,12 +382,6 @@ def record_failure(request, target=NO_CASE) -> None:
         cache.delete(failures_key)
     _increment(cache, failures_key, expiry)
     cache.set(last_key, now, expiry)
-
-    bucket = int(now // config["global_window"])
-    window_expiry = 2 * config["global_window"] + _EXPIRY_SLACK
-    _increment(cache, _global_key(bucket), window_expiry)
-    if target is NO_CASE:
-        _increment(cache, _no_case_key(bucket), window_expiry)
 
 
 def record_success(request, target) -> None:

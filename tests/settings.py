@@ -18,6 +18,12 @@ ANON_MESSAGING = {
         "parallelism": profiles.CHEAPEST.parallelism,
     },
 }
+# A served site under a flood of requests (tests/test_security_floods.py): the production
+# argon2 cost, and the client address read from the header the test sends.
+if os.environ.get("TEST_PRODUCTION_ARGON2"):
+    ANON_MESSAGING.pop("ARGON2")
+if os.environ.get("TEST_CLIENT_IP_HEADER"):
+    ANON_MESSAGING["CLIENT_IP_HEADER"] = os.environ["TEST_CLIENT_IP_HEADER"]
 
 # Tasks run inline so tests see their effects; the broker paths have their own tests.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

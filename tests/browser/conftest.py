@@ -15,19 +15,12 @@ import contextlib
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MANAGE_PY = REPO_ROOT / "example_site" / "manage.py"
+from tests.served_site import served_example_site
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,136 +37,11 @@ SERVER_ERROR_LINE = re.compile(r'HTTP/1\.[01]" 5\d\d ')
 DEMO_PASSWORD = "changeme"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class BrowserDatabase:
-    """A database that only this run's served site uses, removed afterwards."""
-
-    def __init__(self, tmp_dir):
-        self.tmp_dir = tmp_dir
-        self.admin_url = os.environ.get("DATABASE_URL", "")
-        self.is_postgres = self.admin_url.startswith(("postgres://", "postgresql://"))
-        if self.is_postgres:
-            parts = urlsplit(self.admin_url)
-            base = os.environ.get("TEST_DATABASE_NAME") or "test_" + parts.path.lstrip("/")
-            self.name = f"{base}_browser"
-            self.url = parts._replace(path="/" + self.name).geturl()
-        else:
-            self.name = str(tmp_dir / "site.sqlite3")
-            self.url = f"sqlite:///{self.name}"
-
-    def _postgres(self, statement):
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
-
-    def create(self):
-        if self.is_postgres:
-            # A run that was killed may have left its database behind.
-            self._postgres("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            self._postgres("CREATE DATABASE {}")
-
-    def drop(self):
-        if self.is_postgres:
-            self._postgres("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-
-
-class SiteServer:
-    def __init__(self, url, process, log_path):
-        self.url = url
-        self.process = process
-        self.log_path = log_path
-
-    def log_size(self):
-        return self.log_path.stat().st_size
-
-    def log_since(self, offset):
-        with self.log_path.open("rb") as log:
-            log.seek(offset)
-            return log.read().decode(errors="replace")
-
-
-def _manage(args, env, log_path):
-    with log_path.open("ab") as log:
-        finished = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-            [sys.executable, str(MANAGE_PY), *args],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=300,
-        )
-    if finished.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{log_path.read_text()[-4000:]}")
-
-
-def _wait_until_serving(url, process, log_path, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    raise RuntimeError(f"The example site did not start:\n{log_path.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="package")
 def site_server(tmp_path_factory):
     """The example site, migrated and seeded, served on a free localhost port."""
-    tmp_dir = tmp_path_factory.mktemp("browser_site")
-    database = BrowserDatabase(tmp_dir)
-    database.create()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        "DATABASE_URL": database.url,
-        "PYTHONUNBUFFERED": "1",
-    }
-    log_path = tmp_dir / "server.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    _manage(["migrate", "--noinput"], env, log_path)
-    _manage(["seed_demo"], env, log_path)
-    with log_path.open("ab") as log:
-        # --insecure: tests.settings has DEBUG off, as a real site has, and the
-        # reporter pages and the admin still need their static files served.
-        process = subprocess.Popen(  # noqa: S603 - our own manage.py with fixed arguments
-            [
-                sys.executable,
-                str(MANAGE_PY),
-                "runserver",
-                f"127.0.0.1:{port}",
-                "--noreload",
-                "--insecure",
-                "--skip-checks",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_serving(url + "/", process, log_path)
-        yield SiteServer(url, process, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        database.drop()
+    with served_example_site(tmp_path_factory.mktemp("browser_site"), "browser") as server:
+        yield server
 
 
 def assert_no_server_errors(site_server, since):
