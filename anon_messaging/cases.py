@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from . import audit, codes, deadlines
+from . import audit, codes, deadlines, throttle
 from .conf import get_setting
 from .models import Case, ContactDetails, InternalNote, Message
 
@@ -25,20 +25,54 @@ class DuplicateSubmission(Exception):
     """The form was submitted before (reload, back button, double click)."""
 
 
+class CodeLimitReached(Exception):
+    """No more messaging codes for this client just now; ``retry_after`` in seconds."""
+
+    def __init__(self, retry_after):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
 def submission_exists(token):
     return bool(token) and Case.objects.filter(submission_token=token).exists()
+
+
+def reporter_time():
+    """Now, to the minute: the times a reporter's own actions set are stored no finer, so
+    the database cannot be matched against a network log by the second."""
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+def submit_report(request, *, opt_in, **report):
+    """A reporter's report from ``request``: ``create_case`` behind the limit on codes.
+
+    A report with a messaging code is first counted against the throttle's code
+    limits (per client address, and from everyone); over them, ``CodeLimitReached``
+    is raised and nothing is stored. A failure to store gives the reservation back.
+    """
+    if opt_in:
+        decision = throttle.reserve_code_issue(request)
+        if not decision.allowed:
+            raise CodeLimitReached(decision.retry_after)
+    try:
+        return create_case(opt_in=opt_in, **report)
+    except BaseException:
+        if opt_in:
+            throttle.release_code_issue(request)
+        raise
 
 
 def create_case(*, route, answers, site, form_page, submission_token, opt_in, contact=None):
     """Store a report atomically. Returns ``(case, code)``; code is None without opt-in.
 
     The code is hashed before the transaction opens, so the write lock is short,
-    and it is returned only after the case is committed.
+    and it is returned only after the case is committed. ``codes.Busy`` is raised,
+    with nothing stored, when the process has no argon2 slot free.
     """
     code = codes.generate_code() if opt_in else None
     code_hash = codes.hash_code(code) if code else None
     team = intake_team()
-    now = timezone.now()
+    now = reporter_time()
     for _attempt in range(_MAX_COLLISION_RETRIES):
         try:
             with transaction.atomic():
@@ -74,8 +108,12 @@ def create_case(*, route, answers, site, form_page, submission_token, opt_in, co
 
 
 def post_message(case, *, sender, body, author=None):
-    """Store a message and update the case's conversation state in one transaction."""
-    now = timezone.now()
+    """Store a message and update the case's conversation state in one transaction.
+
+    Every message's time is kept to the minute (``reporter_time``), the adviser's too,
+    so the conversation stays in the order it was written (by id within a minute).
+    """
+    now = reporter_time()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         message = Message.objects.create(
@@ -106,7 +144,7 @@ def post_message(case, *, sender, body, author=None):
 def mark_read_by_reporter(message_ids):
     """The reporter has seen these adviser messages (shown as new this once)."""
     Message.objects.filter(pk__in=message_ids, read_by_reporter_at__isnull=True).update(
-        read_by_reporter_at=timezone.now()
+        read_by_reporter_at=reporter_time()
     )
 
 

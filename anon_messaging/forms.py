@@ -4,6 +4,7 @@ import re
 import secrets
 
 from django import forms
+from django.core import signing
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -22,12 +23,28 @@ RESERVED_FIELD_NAMES = {
     "preferred_contact",
 }
 
+# A report form's submission token: random, signed with the time the form was shown, so
+# only a form this site rendered (within a day) can be sent. Only the random part is
+# stored with the case, never the time.
+_TOKEN_SIGNER = signing.TimestampSigner(salt="anon_messaging.forms.submission_token")
+SUBMISSION_TOKEN_MAX_AGE = 24 * 60 * 60
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,30}$")
 
 
 def new_submission_token():
-    return secrets.token_urlsafe(24)
+    return _TOKEN_SIGNER.sign(secrets.token_urlsafe(24))
+
+
+def submission_token_value(token, max_age=None):
+    """The random part of a token this site issued (within ``max_age`` s), else None."""
+    if not isinstance(token, str) or len(token) > 200:
+        return None
+    try:
+        value = _TOKEN_SIGNER.unsign(token, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    return value if _TOKEN_RE.match(value) else None
 
 
 def too_long_template(limit):
@@ -80,10 +97,24 @@ class ReportForm(BaseForm):
                 field.error_messages["max_length"] = too_long_template(field.max_length)
 
     def clean_submission_token(self):
-        token = self.cleaned_data.get("submission_token") or ""
-        # A missing or mangled token still gets the report through, just without
-        # duplicate protection for this one submission.
-        return token if _TOKEN_RE.match(token) else new_submission_token()
+        value = submission_token_value(
+            self.cleaned_data.get("submission_token") or "", max_age=SUBMISSION_TOKEN_MAX_AGE
+        )
+        if value is None:
+            raise forms.ValidationError(
+                _(
+                    "This form was open for more than a day, or did not come from this "
+                    "site, so your report was not sent. Your answers are still here: "
+                    "please check them and send the form again."
+                ),
+                code="submission_token",
+            )
+        return value
+
+    def renew_submission_token(self):
+        """Give a bound form a fresh token, for when it is shown again after an error."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("submission_token")] = new_submission_token()
 
     def clean(self):
         cleaned = super().clean()

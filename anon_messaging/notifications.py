@@ -230,7 +230,9 @@ def send_pending_alerts(now=None):
 
     ``cases.py`` sets ``Case.adviser_alert_pending`` in the transaction that stores the
     report or message; each case is claimed here with a conditional UPDATE before
-    sending, so two clusters never both send it, and a failed send puts the flag back.
+    sending, so two clusters (or a restarted one) never both send it. Each address gets
+    one notice per run, however many of its cases had activity. A case none of whose
+    notices went out gets its flag back for the next run.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=get_setting("ALERT_QUIET_MINUTES"))
@@ -245,19 +247,25 @@ def send_pending_alerts(now=None):
         return counts
     settings_for = reporting_settings.for_sites(case.site_id for case in candidates)
     may_see = may_see_cases_memo()
+    cases_by_address = {}
+    for case in candidates:
+        # The claim: only one run clears the flag, and not if the reporter wrote again.
+        if not Case.objects.filter(Q(pk=case.pk) & due).update(adviser_alert_pending=False):
+            continue
+        addresses = recipients_for(NEW_ACTIVITY, case, settings_for(case.site_id), may_see)
+        if not addresses:
+            counts["unaddressed"] += 1
+        for address in addresses:
+            cases_by_address.setdefault(address, set()).add(case.pk)
+    reached = set()
     with Notifier() as notifier:
-        for case in candidates:
-            # The claim: only one run clears the flag, and not if the reporter wrote again.
-            if not Case.objects.filter(Q(pk=case.pk) & due).update(adviser_alert_pending=False):
-                continue
-            addresses = recipients_for(NEW_ACTIVITY, case, settings_for(case.site_id), may_see)
-            if not addresses:
-                counts["unaddressed"] += 1
-            elif notifier.send(NEW_ACTIVITY, addresses):
-                counts["sent"] += 1
-            else:
-                Case.objects.filter(pk=case.pk).update(adviser_alert_pending=True)
-                counts["failed"] += 1
+        for address, case_ids in sorted(cases_by_address.items()):
+            if notifier.send(NEW_ACTIVITY, [address]):
+                reached |= case_ids
+    missed = set().union(*cases_by_address.values()) - reached
+    if missed:
+        Case.objects.filter(pk__in=missed).update(adviser_alert_pending=True)
+    counts["sent"], counts["failed"] = len(reached), len(missed)
     if counts["unaddressed"]:
         logger.warning(
             "%d cases had activity but no one to alert: assign them or set a team email "

@@ -4,13 +4,14 @@ Each comes as an abstract mixin plus a concrete page, as ``wagtail.contrib.forms
 does, so a site with its own base page class can reuse the behaviour.
 """
 
+import math
 from datetime import date, datetime
 
 from django.contrib import messages
 from django.db import DatabaseError, models
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
@@ -159,14 +160,17 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
     def serve(self, request, *args, **kwargs):
         if request.method == "POST":
             form = self.get_form(request.POST, page=self, user=request.user)
-            if cases.submission_exists(request.POST.get("submission_token", "")):
+            token = forms.submission_token_value(request.POST.get("submission_token", ""))
+            if cases.submission_exists(token):
                 return self.render_already_received(request)
             if form.is_valid():
                 try:
                     case, code = self.process_report(request, form)
                 except cases.DuplicateSubmission:
                     return self.render_already_received(request)
-                except DatabaseError:
+                except cases.CodeLimitReached as limit:
+                    form.add_error("messaging_opt_in", code_limit_message(limit.retry_after))
+                except (DatabaseError, codes.Busy):
                     form.add_error(
                         None,
                         gettext(
@@ -176,6 +180,8 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
                     )
                 else:
                     return self.render_landing_page(request, case=case, code=code)
+            if "submission_token" in form.errors:
+                form.renew_submission_token()
         else:
             form = self.get_form(
                 page=self,
@@ -197,7 +203,8 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
                 "phone": data["reporter_phone"],
                 "preferred_method": data["preferred_contact"],
             }
-        return cases.create_case(
+        return cases.submit_report(
+            request,
             route=self.reporting_route,
             answers=self.snapshot_answers(form),
             site=Site.find_for_request(request),
@@ -234,6 +241,19 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         if mode_name == "landing":
             return self.render_landing_page(request, code=codes.format_code("0" * 16))
         return super().serve_preview(request, mode_name)
+
+
+def code_limit_message(retry_after):
+    minutes = max(1, math.ceil(retry_after / 60))
+    return ngettext(
+        "We cannot give out another messaging code from your connection just now. You can "
+        "send your report without messaging, or try again in %(minutes)d minute: your "
+        "answers are still here.",
+        "We cannot give out another messaging code from your connection just now. You can "
+        "send your report without messaging, or try again in %(minutes)d minutes: your "
+        "answers are still here.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def _json_value(value):
@@ -303,7 +323,9 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
         case = self.session_case(request)
         if request.method == "POST":
             if case is not None:
-                return redirect(self.url)
+                # A code posted while logged in to a case: leave that case first, so
+                # nobody can keep a reporter inside a case of someone else's choosing.
+                self.end_session(request)
             return self.log_in(request)
         if case is None:
             return self.render_login(request, forms.CodeLoginForm())
@@ -329,7 +351,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             return redirect(self.url)
         form.add_error("code", result.error)
         if result.refused:
-            response = self.render_login(request, form, status=429)
+            response = self.render_login(request, form, status=503 if result.busy else 429)
             response["Retry-After"] = str(result.retry_after)
             return response
         return self.render_login(request, form)

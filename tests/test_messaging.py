@@ -308,13 +308,18 @@ def test_log_out_needs_a_post(reporter):
     assert "Report of reporter A." in page_html(reporter)
 
 
-def test_a_second_code_does_not_switch_a_logged_in_session(reporter, client):
+def test_a_code_posted_while_logged_in_leaves_the_first_case(reporter, client):
+    """A code posted into a logged-in session logs out of that case first, so nobody can
+    keep a reporter inside a case of someone else's choosing (or their own, unseen)."""
     other = new_reporter(type(client), "Report of reporter B.")
     other.post(MESSAGING_LOGOUT)
-    # Still logged in to A: typing B's code into A's session changes nothing.
     assert log_in(reporter, other.code).status_code == 302
     html = page_html(reporter)
-    assert "Report of reporter A." in html and "Report of reporter B." not in html
+    assert "Report of reporter B." in html and "Report of reporter A." not in html
+
+    # A wrong code leaves the session logged out of every case.
+    assert log_in(reporter, "0000-0000-0000-0000").status_code == 200
+    assert reporter.get(MESSAGING).context.get("case") is None
 
 
 # --- Nothing kept in caches --------------------------------------------------------------------

@@ -1,13 +1,15 @@
 """Report form pages: the two routes, validation that keeps what was typed, the snapshot of
 answers, resubmission, and atomic storage when the database fails."""
 
+import time
 from unittest import mock
 
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.db import DatabaseError
 from wagtail.contrib.forms.models import FormSubmission
 
+from anon_messaging import forms
 from anon_messaging.models import Case, ContactDetails
 from anon_messaging.pages import ReportFormField, ReportFormPage
 from tests.reporter_journey import (
@@ -232,13 +234,38 @@ def test_a_form_corrected_after_an_error_is_stored_once(new_cases, client):
     assert new_cases.count() == 1
 
 
-@pytest.mark.parametrize("token", ["", "short", "x" * 200, "<script>", "a b c d e f g h i j k l"])
-def test_a_missing_or_mangled_token_still_stores_the_report(new_cases, client, token):
+@pytest.mark.parametrize(
+    "token",
+    ["", "short", "x" * 200, "<script>", "a b c d e f g h i j k l", "A" * 32 + ":1:forged"],
+)
+def test_a_missing_forged_or_mangled_token_is_refused_and_the_answers_kept(
+    new_cases, client, token
+):
+    """Only a form this site rendered can be sent (a script cannot mint reports with codes
+    without fetching the form each time); the reporter is told plainly and loses nothing."""
     response = submit(client, ANONYMOUS_FORM, anonymous_answers("Token was mangled."), token=token)
     assert response.status_code == 200
-    assert shown_code(response) is not None
+    assert shown_code(response) is None
+    assert not new_cases.exists()
+    html = response.content.decode()
+    assert "did not come from this site" in html
+    assert "Token was mangled." in html
+    # The page carries a fresh token, so sending again stores the report once.
+    fresh = response.context["form"]["submission_token"].value()
+    assert fresh != token
+    again = submit(client, ANONYMOUS_FORM, anonymous_answers("Token was mangled."), token=fresh)
+    assert shown_code(again) is not None
     case = new_cases.get()
-    assert case.submission_token and case.submission_token != token
+    assert case.submission_token and case.submission_token not in (token, fresh)
+
+
+def test_a_token_older_than_a_day_is_refused(new_cases, client, monkeypatch):
+    token = fresh_token(client, ANONYMOUS_FORM)
+    later = time.time() + forms.SUBMISSION_TOKEN_MAX_AGE + 60
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    response = submit(client, ANONYMOUS_FORM, anonymous_answers("Left open."), token=token)
+    assert "was open for more than a day" in response.content.decode()
+    assert not new_cases.exists()
 
 
 # --- The snapshot of answers -----------------------------------------------------------------
