@@ -13,7 +13,9 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils.log import AdminEmailHandler
 from django.utils.module_loading import import_string
@@ -26,7 +28,7 @@ RFC_9106_LOW_MEMORY = profiles.RFC_9106_LOW_MEMORY
 
 
 def check_settings(app_configs=None, **kwargs):
-    errors = [*_csrf_middleware_errors()]
+    errors = [*_csrf_middleware_errors(), *_throttle_cache_errors()]
     for position, key in enumerate(get_setting("ENCRYPTION_KEYS")):
         try:
             Fernet(key)
@@ -40,6 +42,29 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+def _throttle_cache_errors():
+    """The throttle's counters hold keyed hashes of an address and a case: a cache that
+    keeps them past their expiry (a table, files) would keep that link, and its ``incr``
+    is not atomic, so the caps would not hold under parallel requests."""
+    alias = get_setting("THROTTLE")["cache_alias"]
+    try:
+        cache = caches[alias]
+    except InvalidCacheBackendError:
+        return []  # E504 says so
+    if not isinstance(cache, DatabaseCache | FileBasedCache):
+        return []
+    return [
+        checks.Error(
+            f"The throttle's cache {alias!r} is a {type(cache).__name__}: it keeps expired "
+            "counters (keyed hashes of an address and a case) and does not count atomically.",
+            hint="Use Redis (django.core.cache.backends.redis.RedisCache) or Memcached for "
+            "the cache in ANON_MESSAGING['THROTTLE']['cache_alias']; LocMemCache will do "
+            "for a single process.",
+            id="anon_messaging.E507",
+        )
+    ]
 
 
 def _csrf_middleware_errors():
@@ -94,6 +119,7 @@ def check_deployment(app_configs=None, **kwargs):
         *_argon2_warnings(),
         *_throttle_cache_warnings(),
         *_cookie_warnings(),
+        *_session_engine_warnings(),
         *_error_email_warnings(),
     ]
 
@@ -157,8 +183,8 @@ def _throttle_cache_warnings():
     return [
         checks.Warning(
             f"The throttle's cache {alias!r} ({type(cache).__name__}) {problem}.",
-            hint="Use a cache all workers share, such as Redis (django.core.cache.backends."
-            "redis.RedisCache) or the database cache. See docs/deployment.md.",
+            hint="Use a cache all workers share and that counts atomically, such as Redis "
+            "(django.core.cache.backends.redis.RedisCache) or Memcached.",
             id="anon_messaging.W504",
         )
     ]
@@ -173,6 +199,29 @@ def _cookie_warnings():
             hint="A reporter's session should never travel with a request another site "
             "starts. Set SESSION_COOKIE_SAMESITE = 'Strict'.",
             id="anon_messaging.W505",
+        )
+    ]
+
+
+def _session_engine_warnings():
+    from importlib import import_module
+
+    from .sessions import SessionStore
+
+    try:
+        engine = import_module(settings.SESSION_ENGINE).SessionStore
+    except (ImportError, AttributeError):
+        engine = None
+    if isinstance(engine, type) and issubclass(engine, SessionStore):
+        return []
+    return [
+        checks.Warning(
+            "SESSION_ENGINE is not anon_messaging.sessions, so a reporter's session row, "
+            "which maps a session to a case, stays for SESSION_COOKIE_AGE (two weeks by "
+            "default) after the reporter leaves.",
+            hint="Set SESSION_ENGINE = 'anon_messaging.sessions' (database sessions whose "
+            "reporter sessions expire after ANON_MESSAGING['SESSION_IDLE_SECONDS']).",
+            id="anon_messaging.W509",
         )
     ]
 

@@ -26,9 +26,9 @@ class ScheduleSpec:
     timeout_setting: str | None = None
 
 
-# django_q.models.Schedule.MINUTES is "I" and DAILY is "D"; spelled here so the table
-# needs no model import.
-MINUTES, DAILY = "I", "D"
+# django_q.models.Schedule.MINUTES is "I", HOURLY "H" and DAILY "D"; spelled here so the
+# table needs no model import.
+MINUTES, HOURLY, DAILY = "I", "H", "D"
 
 OVERDUE_REMINDERS = ScheduleSpec(
     "anon_messaging: overdue-response reminders",
@@ -48,7 +48,12 @@ RETENTION = ScheduleSpec(
     "anon_messaging.tasks.delete_expired_cases",
     DAILY,
 )
-SCHEDULES = (OVERDUE_REMINDERS, ADVISER_ALERTS, RETENTION)
+CLEAR_SESSIONS = ScheduleSpec(
+    "anon_messaging: clear expired sessions",
+    "anon_messaging.tasks.clear_expired_sessions",
+    HOURLY,
+)
+SCHEDULES = (OVERDUE_REMINDERS, ADVISER_ALERTS, RETENTION, CLEAR_SESSIONS)
 
 
 def ensure_schedule(spec, using=DEFAULT_DB_ALIAS):

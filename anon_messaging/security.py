@@ -178,16 +178,22 @@ def csrf_failure(request, reason="", template_name=CSRF_FAILURE_TEMPLATE):
 
 
 class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
-    """Django's CSRF middleware, accepting the ``Origin: null`` a no-referrer page sends.
+    """Django's CSRF middleware, accepting the ``Origin: null`` of a no-referrer page only
+    when the browser itself says the post is same-origin.
 
     Browsers serialise the origin of a form post as ``null`` when the page's referrer
     policy is ``no-referrer``, so Django's origin check would refuse every report and
-    message. Such a post is treated like one without an Origin header: the CSRF token
-    must still match the CSRF cookie, and that cookie is SameSite=Strict, so another
-    site cannot make a browser send it. Any real origin is still checked as Django does.
+    message. Such a post is accepted only outside the admin and only with
+    ``Sec-Fetch-Site: same-origin``, a header pages cannot set, so a post from another
+    site, a sibling subdomain included (``same-site``), is refused whatever cookie it
+    planted; the CSRF token must still match the cookie. Any real origin, and every
+    post to the admin, gets Django's own checks.
     """
 
     def _origin_verified(self, request):
         if request.META.get("HTTP_ORIGIN") == "null":
-            return True
+            return (
+                request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+                and not _is_admin_request(request)
+            )
         return super()._origin_verified(request)

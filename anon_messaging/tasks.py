@@ -2,6 +2,8 @@
 ``async_task``: keep these names stable. Each only calls the module that holds the work.
 """
 
+from django.core.management import call_command
+
 from . import deadlines, notifications, reminders, retention
 
 
@@ -23,3 +25,10 @@ def send_adviser_alerts():
 def delete_expired_cases():
     """The daily run: delete closed cases past their site's retention period."""
     return {"deleted": retention.delete_expired_cases()}
+
+
+def clear_expired_sessions():
+    """Hourly: Django's ``clearsessions``, so an ended reporter session's row, which maps
+    a session to a case, does not stay in the table (sessions.py)."""
+    call_command("clearsessions")
+    return {"cleared": True}

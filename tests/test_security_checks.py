@@ -17,7 +17,10 @@ from django.core.management import call_command
 
 EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "example_site"
 RFC_9106 = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
-SHARED_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "c"}
+SHARED_CACHE = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": "redis://127.0.0.1:6379/9",
+}
 
 
 def our_ids(deploy=True):
@@ -45,6 +48,27 @@ def deployable(settings):
 
 def test_deployable_settings_pass(deployable):
     assert our_ids() == []
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.filebased.FileBasedCache",
+    ],
+)
+def test_a_cache_that_keeps_expired_counters_is_refused_for_the_throttle(
+    deployable, backend, tmp_path
+):
+    # Its expired rows would keep keyed hashes of an address and a case, and its incr is
+    # not atomic: refused even without --deploy.
+    deployable.CACHES = {"default": {"BACKEND": backend, "LOCATION": str(tmp_path)}}
+    assert our_ids(deploy=False) == ["anon_messaging.E507"]
+
+
+def test_a_session_engine_that_keeps_reporter_sessions_for_weeks_is_flagged(deployable):
+    deployable.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    assert our_ids() == ["anon_messaging.W509"]
 
 
 def test_missing_encryption_keys_are_flagged(deployable):

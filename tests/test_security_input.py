@@ -319,7 +319,8 @@ def test_csrf_is_enforced_on_sending_and_logging_out(site):
 @pytest.mark.parametrize("path", [ANONYMOUS_FORM, MESSAGING])
 def test_posts_from_a_no_referrer_page_pass_only_with_the_csrf_token(site, path):
     # Under Referrer-Policy: no-referrer a browser sends "Origin: null" with every form
-    # post, over HTTPS as well. The token decides; a real foreign origin is still refused.
+    # post, over HTTPS as well, and "Sec-Fetch-Site: same-origin" for a post from the
+    # site's own page. The token decides; a real foreign origin is still refused.
     plain = Client()
     code = send_anonymous_report(plain, "For the log-in form.")
     strict = Client(enforce_csrf_checks=True)
@@ -327,7 +328,7 @@ def test_posts_from_a_no_referrer_page_pass_only_with_the_csrf_token(site, path)
     token = csrf_token(strict, path)
     before = counts()
 
-    null_origin = {"HTTP_ORIGIN": "null", "secure": True}
+    null_origin = {"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "same-origin", "secure": True}
     assert strict.post(path, data, **null_origin).status_code == 403
     foreign = {**data, "csrfmiddlewaretoken": token}
     response = strict.post(path, foreign, HTTP_ORIGIN="https://attacker.example", secure=True)
@@ -337,6 +338,41 @@ def test_posts_from_a_no_referrer_page_pass_only_with_the_csrf_token(site, path)
     response = strict.post(path, {**data, "csrfmiddlewaretoken": token}, **null_origin)
     assert response.status_code in (200, 302)
     assert counts() != before or "anon_messaging.case" in strict.session
+
+
+@pytest.mark.parametrize("fetch_site", ["same-site", "cross-site", None])
+@pytest.mark.parametrize("path", [ANONYMOUS_FORM, MESSAGING])
+def test_a_cookie_planted_from_a_sibling_subdomain_does_not_pass_a_null_origin(
+    site, path, fetch_site
+):
+    """The pentest planted a csrftoken cookie (as a sibling subdomain can) and posted its
+    token with Origin: null. Only the browser's own Sec-Fetch-Site: same-origin, which a
+    page cannot set, lets a null origin through."""
+    plain = Client()
+    code = send_anonymous_report(plain, "For the log-in form.")
+    attacker = Client(enforce_csrf_checks=True)
+    data = report_form_data(plain, path, "Planted.") if path != MESSAGING else {"code": code}
+    planted = "P" * 32
+    attacker.cookies["csrftoken"] = planted
+    headers = {"HTTP_ORIGIN": "null", "secure": True}
+    if fetch_site:
+        headers["HTTP_SEC_FETCH_SITE"] = fetch_site
+    before = counts()
+    response = attacker.post(path, {**data, "csrfmiddlewaretoken": planted}, **headers)
+    assert response.status_code == 403
+    assert counts() == before
+    assert "anon_messaging.case" not in attacker.session
+
+
+def test_the_admin_gets_djangos_own_csrf_checks_even_from_a_same_origin_null(site):
+    """A null origin is accepted nowhere in the admin: the pentest saved a note that way."""
+    adviser = Client(enforce_csrf_checks=True)
+    token = csrf_token(adviser, "/admin/login/")
+    same_origin_null = {"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "same-origin"}
+    credentials = {"username": "adviser", "password": "changeme", "csrfmiddlewaretoken": token}
+    response = adviser.post("/admin/login/", credentials, **same_origin_null, secure=True)
+    assert response.status_code == 403
+    assert "_auth_user_id" not in adviser.session
 
 
 # --- Oversized and malformed requests ---------------------------------------------------------

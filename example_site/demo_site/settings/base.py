@@ -109,7 +109,8 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SAMESITE = "Strict"
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions whose reporter sessions expire after the idle time (not two weeks).
+SESSION_ENGINE = "anon_messaging.sessions"
 X_FRAME_OPTIONS = "DENY"
 # For the admin and other non-reporter responses; reporter pages send no-referrer
 # (ANON_MESSAGING["REFERRER_POLICY"]). Either way no other site gets a referrer.

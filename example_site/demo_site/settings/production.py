@@ -23,20 +23,12 @@ ANON_MESSAGING = {
     "CLIENT_IP_HEADER": os.environ.get("ANON_MESSAGING_CLIENT_IP_HEADER") or None,
 }
 
-# The log-in throttle's counters must be shared by every worker process (they hold keyed
-# hashes and counts only, never an address). Without Redis, the database cache: run
-# `manage.py createcachetable` once after `migrate`.
-if os.environ.get("REDIS_URL"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-        }
+# The log-in throttle's counters must be shared by every worker process, counted
+# atomically and forgotten when they expire (they hold keyed hashes and counts only,
+# never an address): Redis. The app's checks refuse the database cache for them.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "anon_messaging_cache",
-        }
-    }
+}
