@@ -22,5 +22,6 @@ class AnonMessagingConfig(AppConfig):
             tasks.create_schedules, sender=self, dispatch_uid="anon_messaging.schedules"
         )
         checks.register(reminders.check_cluster_settings)
+        checks.register(security_checks.check_settings_valid)
         checks.register(security_checks.check_settings)
         checks.register(security_checks.check_deployment, deploy=True)

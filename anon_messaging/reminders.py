@@ -409,7 +409,8 @@ def check_cluster_settings(app_configs=None, **kwargs):
         ("Q_CLUSTER['timeout']", cluster.get("timeout")),
         ("ANON_MESSAGING['REMINDER_TASK_TIMEOUT']", get_setting("REMINDER_TASK_TIMEOUT")),
     ):
-        if timeout is not None and timeout >= retry:
+        # None is no timeout; another type is reported by anon_messaging.E002.
+        if isinstance(timeout, int | float) and timeout >= retry:
             errors.append(
                 checks.Error(
                     f"{name} ({timeout}) is not below Q_CLUSTER['retry'] ({retry}).",
