@@ -90,12 +90,6 @@ def hash_code(code):
     return _hasher().hash(code)
 
 
-def warm_up():
-    """Compute the dummy hash ahead of the first failed log-in."""
-    params = get_setting("ARGON2")
-    _dummy_hash(params["time_cost"], params["memory_cost"], params["parallelism"])
-
-
 def verify_code(stored_hash, code):
     """One argon2 verification. Returns (matches, new_hash_or_None).
 
