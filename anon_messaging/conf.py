@@ -41,7 +41,7 @@ DEFAULTS = {
         "cache_alias": "default",
         # Group IPv6 clients by this prefix length: one end-user network usually gets a /64.
         "ipv6_prefix_length": 64,
-        # Failures allowed without any delay: enough for a few typos of a 16-character code.
+        # Failures allowed without any delay: enough for a few typos of a code.
         "free_failures": 5,
         # Cap of the exponential delay, in seconds.
         "max_delay": 60,

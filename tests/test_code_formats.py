@@ -4,18 +4,22 @@ who holds a code of an older one, and a log-in still costs one query and one arg
 verification."""
 
 import importlib
+import re
 
 import pytest
 from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 from django.apps import apps
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from anon_messaging import codes
 from anon_messaging.codes import CodeFormat
+from anon_messaging.forms import CodeLoginForm
 from anon_messaging.models import Case
+from anon_messaging.pages import ReportFormPage
 from tests.reporter_journey import (
     ANONYMOUS_FORM,
     MESSAGING,
@@ -132,6 +136,50 @@ def test_digests_carry_their_format_and_a_code_is_looked_up_only_under_its_own(
     # A 16-symbol code can only be format 1: one digest per key, each marked 1.
     assert [codes.digest_version(d) for d in codes.selector_digests(old)] == [1, 1]
     assert [codes.digest_version(d) for d in codes.selector_digests(new)] == [2, 2]
+
+
+# --- What the reporter sees follows the format ----------------------------------------------
+
+
+def test_the_log_in_form_names_the_lengths_of_the_formats_in_use(format_2_is_current):
+    form = CodeLoginForm(data={})
+    assert str(form.fields["code"].label) == "Your 16-character code"
+    assert form.errors["code"] == ["Enter your 16-character code."]
+    format_2_is_current()
+    form = CodeLoginForm(data={})
+    assert str(form.fields["code"].label) == "Your 16 or 20-character code"
+    assert form.errors["code"] == ["Enter your 16 or 20-character code."]
+
+
+def test_the_thank_you_page_states_the_length_of_the_code_it_shows(
+    new_cases, client, format_2_is_current
+):
+    response, shown = report(client, "Reported in format 1.")
+    assert "16 letters and numbers." in response.content.decode()
+    format_2_is_current()
+    response, shown = report(type(client)(), "Reported in format 2.")
+    html = response.content.decode()
+    assert "20 letters and numbers." in html
+    assert re.search(r"\b" + "-".join(["[0-9A-Z]{5}"] * 4) + r"\b", html).group() == shown
+    # The default help text under the messaging question names no length.
+    assert "a code when you send this report" in client.get(ANONYMOUS_FORM).content.decode()
+
+
+def test_the_preview_of_the_thank_you_page_shows_a_code_of_the_current_length(
+    demo_site, admin_user, format_2_is_current
+):
+    page = ReportFormPage.objects.live().first()
+
+    def preview():
+        request = RequestFactory().get(page.url)
+        request.user = admin_user
+        return page.serve_preview(request, "landing").render().content.decode()
+
+    assert '<span class="am-code__value">0000-0000-0000-0000</span>' in preview()
+    format_2_is_current()
+    html = preview()
+    assert '<span class="am-code__value">00000-00000-00000-00000</span>' in html
+    assert "20 letters and numbers." in html
 
 
 # --- Changing the current format locks no one out --------------------------------------------
