@@ -34,5 +34,6 @@ class AnonMessagingConfig(AppConfig):
             schedules.create_schedules, sender=self, dispatch_uid="anon_messaging.schedules"
         )
         django_checks.register(checks.check_cluster_settings)
+        django_checks.register(checks.check_settings_valid)
         django_checks.register(checks.check_settings)
         django_checks.register(checks.check_deployment, deploy=True)

@@ -4,6 +4,10 @@
 report). ``check_cluster_settings`` guards the django-q2 settings that would replay or
 duplicate reminders (E4xx/W4xx). ``check_deployment`` runs with ``manage.py check
 --deploy``: settings that are fine for a demo but weaken a real site (E5xx/W5xx).
+
+``check_settings_valid`` runs always too: it reports what ``conf.validate()`` finds
+in ``ANON_MESSAGING`` (unknown keys, wrong types, numbers out of range) as
+anon_messaging.E001 / E002 / E003.
 """
 
 import logging
@@ -21,15 +25,45 @@ from django.utils.log import AdminEmailHandler
 from django.utils.module_loading import import_string
 from django.views.debug import SafeExceptionReporterFilter
 
+from . import conf
 from .conf import get_setting
 
 # RFC 9106's second recommended option ("low-memory"): argon2id, t=3, 64 MiB.
 RFC_9106_LOW_MEMORY = profiles.RFC_9106_LOW_MEMORY
 
 
+SETTINGS_CHECK_IDS = {
+    conf.UNKNOWN_KEY: "anon_messaging.E001",
+    conf.WRONG_TYPE: "anon_messaging.E002",
+    conf.BAD_VALUE: "anon_messaging.E003",
+}
+
+
+def check_settings_valid(app_configs=None, **kwargs):
+    """Each problem ``conf.validate()`` finds in ANON_MESSAGING, as an error."""
+    return [
+        checks.Error(problem.message, hint=problem.hint, id=SETTINGS_CHECK_IDS[problem.kind])
+        for problem in conf.validate()
+    ]
+
+
+def _wrong_type(name):
+    """Whether ANON_MESSAGING[name] holds a value of the wrong type (anon_messaging.E002).
+
+    The checks below skip such a setting rather than fail on it: Django runs checks in no
+    set order, and a check that raised would hide the E002 that says what to fix.
+    """
+    prefix = f"ANON_MESSAGING[{name!r}]"
+    return any(
+        problem.kind == conf.WRONG_TYPE and problem.setting.startswith(prefix)
+        for problem in conf.validate()
+    )
+
+
 def check_settings(app_configs=None, **kwargs):
     errors = [*_csrf_middleware_errors(), *_throttle_cache_errors()]
-    for position, key in enumerate(get_setting("ENCRYPTION_KEYS")):
+    keys = [] if _wrong_type("ENCRYPTION_KEYS") else get_setting("ENCRYPTION_KEYS")
+    for position, key in enumerate(keys):
         try:
             Fernet(key)
         except (ValueError, TypeError):
@@ -48,6 +82,8 @@ def _throttle_cache_errors():
     """The throttle's counters hold keyed hashes of an address and a case: a cache that
     keeps them past their expiry (a table, files) would keep that link, and its ``incr``
     is not atomic, so the caps would not hold under parallel requests."""
+    if _wrong_type("THROTTLE"):
+        return []
     alias = get_setting("THROTTLE")["cache_alias"]
     try:
         cache = caches[alias]
@@ -139,6 +175,8 @@ def _encryption_key_warnings():
 
 
 def _argon2_warnings():
+    if _wrong_type("ARGON2"):
+        return []
     params = get_setting("ARGON2")
     weaker = [
         f"{name}={params[name]} (at least {minimum})"
@@ -163,6 +201,8 @@ def _argon2_warnings():
 
 
 def _throttle_cache_warnings():
+    if _wrong_type("THROTTLE"):
+        return []
     alias = get_setting("THROTTLE")["cache_alias"]
     try:
         cache = caches[alias]
@@ -273,7 +313,8 @@ def check_cluster_settings(app_configs=None, **kwargs):
         ("Q_CLUSTER['timeout']", cluster.get("timeout")),
         ("ANON_MESSAGING['REMINDER_TASK_TIMEOUT']", get_setting("REMINDER_TASK_TIMEOUT")),
     ):
-        if timeout is not None and timeout >= retry:
+        # None is no timeout; another type is reported by anon_messaging.E002.
+        if isinstance(timeout, int | float) and timeout >= retry:
             errors.append(
                 checks.Error(
                     f"{name} ({timeout}) is not below Q_CLUSTER['retry'] ({retry}).",

@@ -6,10 +6,13 @@ import secrets
 from django import forms
 from django.core import signing
 from django.core.validators import validate_email
+from django.utils.functional import lazy
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.contrib.forms.forms import BaseForm
 
+from . import codes
 from .conf import get_setting
 from .models import ContactDetails
 
@@ -210,12 +213,26 @@ class ContactRouteMixin:
         return cleaned
 
 
+def _code_lengths_text():
+    """The lengths a code may have, as words: "16", or "16 or 20" while two formats live."""
+    return get_text_list([str(length) for length in codes.code_lengths()], _("or"))
+
+
+def _code_label():
+    return _("Your %(length)s-character code") % {"length": _code_lengths_text()}
+
+
+def _code_required():
+    return _("Enter your %(length)s-character code.") % {"length": _code_lengths_text()}
+
+
 class CodeLoginForm(forms.Form):
     code = forms.CharField(
-        label=_("Your 16-character code"),
+        # The length comes from codes.FORMATS, when the page is drawn.
+        label=lazy(_code_label, str)(),
         max_length=64,
         strip=True,
-        error_messages={"required": _("Enter your 16-character code.")},
+        error_messages={"required": lazy(_code_required, str)()},
         # A password field lets password managers store and fill the code (WCAG 3.3.8);
         # paste is never blocked and the value is never sent back in the page.
         widget=forms.PasswordInput(

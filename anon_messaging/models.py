@@ -105,7 +105,8 @@ class Case(models.Model):
 
     # Messaging: only the selector index and an argon2id hash of the code.
     messaging_enabled = models.BooleanField(_("anonymous messaging"), default=False)
-    selector_digest = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    # "<format version>$<hex HMAC of the selector>" (codes.selector_digest).
+    selector_digest = models.CharField(max_length=80, unique=True, null=True, editable=False)
     code_hash = models.CharField(max_length=255, null=True, editable=False)
     # The form renders a fresh token; a resubmitted form finds its case and shows no code.
     submission_token = models.CharField(max_length=64, unique=True, null=True, editable=False)

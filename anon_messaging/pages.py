@@ -56,7 +56,7 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         max_length=500,
         blank=True,
         default=_(
-            "If you say yes, you will get a 16-character code when you send this report. "
+            "If you say yes, you will get a code when you send this report. "
             "With it you can read your report and talk to a case adviser without telling "
             "us who you are."
         ),
@@ -239,7 +239,9 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
 
     def serve_preview(self, request, mode_name):
         if mode_name == "landing":
-            return self.render_landing_page(request, code=codes.format_code("0" * 16))
+            # render_landing_page groups the code itself; grouping it here too mangled it.
+            placeholder = "0" * codes.current_format().length
+            return self.render_landing_page(request, code=placeholder)
         return super().serve_preview(request, mode_name)
 
 

@@ -159,9 +159,12 @@ def test_a_case_holds_only_the_argon2id_hash_and_the_selector_hmac(journey):
     for code in journey["codes"]:
         digest = codes.selector_digest(code)
         assert digest in hashes
-        assert len(digest) == 64 and set(digest) <= set("0123456789abcdef")
+        # "<format version>$" and the hex HMAC of the selector.
+        version, hexdigest = digest.split("$")
+        assert int(version) == codes.CURRENT_VERSION
+        assert len(hexdigest) == 64 and set(hexdigest) <= set("0123456789abcdef")
         # Keyed: a plain hash of a 30-bit selector could be reversed by trying them all.
-        assert digest != hashlib.sha256(code[: codes.SELECTOR_LENGTH].encode()).hexdigest()
+        assert hexdigest != hashlib.sha256(code[: codes.SELECTOR_LENGTH].encode()).hexdigest()
         stored = hashes[digest]
         assert stored.startswith("$argon2id$")
         assert PasswordHasher().verify(stored, code)

@@ -9,7 +9,10 @@
     button.addEventListener("click", function () {
       var target = document.getElementById(button.getAttribute("data-copy-target"));
       var status = document.querySelector("[data-copy-status]");
-      var text = target.textContent.replace(/^\s*\S.*?(?=[0-9A-Z]{4}-)/, "").trim();
+      // The code alone, without the "Your code is" prefix for screen readers: whatever its
+      // length and grouping, it is the text of .am-code__value.
+      var value = target.querySelector(".am-code__value") || target;
+      var text = value.textContent.trim();
       navigator.clipboard.writeText(text).then(function () {
         if (status) { status.textContent = button.getAttribute("data-copied-text"); }
       });
