@@ -95,6 +95,7 @@ def check_deployment(app_configs=None, **kwargs):
         *_throttle_cache_warnings(),
         *_cookie_warnings(),
         *_error_email_warnings(),
+        *_admin_login_warnings(),
     ]
 
 
@@ -202,6 +203,29 @@ def _error_email_warnings():
             "'django' logger away from mail_admins, or leave ADMINS empty "
             "(docs/deployment.md).",
             id="anon_messaging.W506",
+        )
+    ]
+
+
+def _admin_login_warnings():
+    """The admin's log-in form must be the throttled one (or a subclass of it)."""
+    from .admin_login import ThrottledLoginForm
+
+    path = getattr(settings, "WAGTAILADMIN_USER_LOGIN_FORM", None)
+    try:
+        form = import_string(path) if path else None
+    except ImportError:
+        form = None
+    if isinstance(form, type) and issubclass(form, ThrottledLoginForm):
+        return []
+    return [
+        checks.Warning(
+            "WAGTAILADMIN_USER_LOGIN_FORM is not anon_messaging.admin_login.ThrottledLoginForm "
+            "(or a subclass), so advisers' and administrators' passwords can be guessed at "
+            "the admin's log-in without limit.",
+            hint="Set WAGTAILADMIN_USER_LOGIN_FORM = "
+            "'anon_messaging.admin_login.ThrottledLoginForm' (docs/install.md).",
+            id="anon_messaging.W507",
         )
     ]
 

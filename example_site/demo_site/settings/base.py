@@ -81,9 +81,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# Advisers' and administrators' passwords guard every case: Django's full set of checks.
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-gb"
@@ -104,6 +107,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # The admin dashboard would otherwise ask another host for the latest Wagtail version.
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# The admin's log-in refuses an account or an address after repeated wrong passwords
+# (counted under keyed hashes in the cache, like the code log-in's throttle).
+WAGTAILADMIN_USER_LOGIN_FORM = "anon_messaging.admin_login.ThrottledLoginForm"
 
 # Reporter sessions: never readable by scripts, never sent on cross-site requests.
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,202 @@
+"""The second penetration test's findings, each attacked the way the tester attacked it.
+
+Through HTTP with Django's test client, or through the Wagtail admin's own pages:
+
+1. guessing advisers' passwords at the admin's log-in;
+2. a formula in a name, run by a spreadsheet that opens the case list's export;
+3. a ``javascript:`` URL carried into a rich-text link by ``{sla}``;
+4. a year-long CSRF cookie left on a shared device by the report form;
+5. 404 and 500 pages under reporter paths without the reporter headers;
+6. DEBUG's 400 page echoing the client's address and browser.
+"""
+
+import pickle
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
+from django.core.checks import run_checks
+from django.test import Client
+from wagtail.models import Site
+
+from anon_messaging import admin_login
+from tests.security_support import (
+    THROTTLE_CACHE,
+    TOO_MANY,
+    Clock,
+    use_throttle_cache,
+)
+
+ADMIN_LOGIN = "/admin/login/"
+ATTACKER = "203.0.113.77"
+BAD_PASSWORD = "Your username and password didn&#x27;t match."
+
+
+@pytest.fixture
+def site(demo_site, settings):
+    use_throttle_cache(settings)
+    return Site.objects.get(is_default_site=True)
+
+
+def admin_client():
+    client = Client()
+    assert client.login(username="admin", password="changeme")
+    return client
+
+
+def ids_of_checks(deploy=True):
+    return {message.id for message in run_checks(include_deployment_checks=deploy)}
+
+
+# --- 1. Guessing passwords at the admin's log-in ----------------------------------------------
+
+
+def try_password(client, username, password, ip=ATTACKER):
+    response = client.post(
+        ADMIN_LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+    logged_in = "_auth_user_id" in client.session
+    return response, logged_in
+
+
+def test_admin_passwords_cannot_be_guessed_without_limit(site):
+    attacker = Client()
+    answers = []
+    for attempt in range(30):
+        response, logged_in = try_password(attacker, "admin", f"guess-{attempt}")
+        assert response.status_code == 200 and not logged_in
+        answers.append(TOO_MANY in response.content.decode())
+    # Five wrong passwords are told so; every later attempt is refused before checking.
+    assert answers == [False] * 5 + [True] * 25
+
+    response, logged_in = try_password(attacker, "admin", "changeme")
+    assert not logged_in
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Too many attempts. Please wait 15 minutes before trying again." in html
+    # Another spelling of the name is the same account's count.
+    response, logged_in = try_password(attacker, "ADMIN", "changeme")
+    assert not logged_in and TOO_MANY in response.content.decode()
+
+
+def test_another_account_from_the_same_address_still_gets_its_tries(site):
+    attacker = Client()
+    for attempt in range(30):
+        try_password(attacker, "admin", f"guess-{attempt}")
+
+    colleague = Client()
+    for attempt in range(3):
+        response, logged_in = try_password(colleague, "adviser", f"typo-{attempt}")
+        html = response.content.decode()
+        assert BAD_PASSWORD in html and TOO_MANY not in html and not logged_in
+    response, logged_in = try_password(colleague, "adviser", "changeme")
+    assert response.status_code == 302 and logged_in
+    # The admin, from an address of their own, gets in: the attacker's five failures are
+    # far below the count that holds an account up at every address.
+    response, logged_in = try_password(Client(), "admin", "changeme", ip="198.51.100.5")
+    assert response.status_code == 302 and logged_in
+
+
+def test_one_address_cannot_spray_passwords_over_every_account(site):
+    user_model = get_user_model()
+    for index in range(8):
+        user_model.objects.create_user(f"staff{index}", password="A-long-passphrase-42")
+    attacker = Client()
+    refused = []
+    for index in range(8):
+        for attempt in range(3):
+            response, _logged_in = try_password(attacker, f"staff{index}", f"guess-{attempt}")
+            refused.append(TOO_MANY in response.content.decode())
+    # 20 wrong passwords from one address, then every account is refused from it.
+    assert refused == [False] * 20 + [True] * 4
+    response, logged_in = try_password(attacker, "staff7", "A-long-passphrase-42")
+    assert not logged_in and TOO_MANY in response.content.decode()
+
+
+def test_many_addresses_cannot_share_the_guessing_of_one_account(site, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(admin_login, "_now", clock)
+    refused = []
+    for index in range(40):
+        response, _logged_in = try_password(Client(), "admin", "guess", ip=f"10.0.0.{index}")
+        refused.append(TOO_MANY in response.content.decode())
+    assert refused == [False] * 30 + [True] * 10
+
+    # The lock-out ends on its own, and a right password then logs in.
+    clock.advance(15 * 60)
+    response, logged_in = try_password(Client(), "admin", "changeme", ip="10.0.1.1")
+    assert response.status_code == 302 and logged_in
+
+
+def test_a_right_password_clears_its_own_count_and_the_lock_out_ends(site, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(admin_login, "_now", clock)
+    adviser = Client()
+    for attempt in range(4):
+        try_password(adviser, "adviser", f"typo-{attempt}")
+    response, logged_in = try_password(adviser, "adviser", "changeme")
+    assert logged_in
+    # Four more typos are allowed again: the right password cleared the account's count here.
+    adviser = Client()
+    for attempt in range(4):
+        response, _logged_in = try_password(adviser, "adviser", f"typo-{attempt}")
+        assert BAD_PASSWORD in response.content.decode()
+
+    attacker = Client()
+    for attempt in range(5):
+        try_password(attacker, "editor", f"guess-{attempt}")
+    clock.advance(15 * 60 - 1)
+    response, logged_in = try_password(attacker, "editor", "changeme")
+    assert "Please wait 1 second before trying again." in response.content.decode()
+    clock.advance(1)
+    response, logged_in = try_password(attacker, "editor", "changeme")
+    assert response.status_code == 302 and logged_in
+
+
+def test_admin_login_counters_hold_neither_address_nor_username(site):
+    cache = caches[THROTTLE_CACHE]
+    for attempt in range(10):
+        try_password(Client(), "admin", f"guess-{attempt}", ip=ATTACKER)
+        try_password(Client(), "adviser", f"guess-{attempt}", ip="2001:db8:abcd:12::77")
+    stored = dict(cache._cache)
+    assert len(stored) >= 12  # three counters of two keys, for each account
+    forbidden = [ATTACKER, "2001:db8:abcd:12:", "admin", "adviser", "guess"]
+    for key, pickled in stored.items():
+        text = f"{key} {pickle.loads(pickled)!r}"  # noqa: S301 - our own test cache
+        for needle in forbidden:
+            assert needle not in text.replace("admin-login", "")
+            assert needle.encode() not in pickled
+
+
+def test_an_unthrottled_admin_login_is_flagged(settings):
+    assert "anon_messaging.W507" not in ids_of_checks()
+    del settings.WAGTAILADMIN_USER_LOGIN_FORM
+    assert "anon_messaging.W507" in ids_of_checks()
+    settings.WAGTAILADMIN_USER_LOGIN_FORM = "wagtail.admin.forms.auth.LoginForm"
+    assert "anon_messaging.W507" in ids_of_checks()
+    settings.WAGTAILADMIN_USER_LOGIN_FORM = "tests.test_security_round2.OurLoginForm"
+    assert "anon_messaging.W507" not in ids_of_checks()
+    # Only --deploy says so.
+    settings.WAGTAILADMIN_USER_LOGIN_FORM = "wagtail.admin.forms.auth.LoginForm"
+    assert "anon_messaging.W507" not in ids_of_checks(deploy=False)
+
+
+class OurLoginForm(admin_login.ThrottledLoginForm):
+    failures_per_account_and_address = 3
+
+
+def test_demo_settings_use_django_full_password_validators(settings):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    names = [validator["NAME"].rsplit(".", 1)[1] for validator in settings.AUTH_PASSWORD_VALIDATORS]
+    assert names == [
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    ]
+    user = get_user_model()(username="jo.adviser", email="jo.adviser@example.org")
+    for weak in ["jo.adviser1", "short", "password123", "8472619305"]:
+        with pytest.raises(ValidationError):
+            validate_password(weak, user)
