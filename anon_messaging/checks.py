@@ -96,6 +96,7 @@ def check_deployment(app_configs=None, **kwargs):
         *_cookie_warnings(),
         *_error_email_warnings(),
         *_admin_login_warnings(),
+        *_csrf_cookie_warnings(),
     ]
 
 
@@ -226,6 +227,22 @@ def _admin_login_warnings():
             hint="Set WAGTAILADMIN_USER_LOGIN_FORM = "
             "'anon_messaging.admin_login.ThrottledLoginForm' (docs/install.md).",
             id="anon_messaging.W507",
+        )
+    ]
+
+
+def _csrf_cookie_warnings():
+    if getattr(settings, "CSRF_USE_SESSIONS", False):
+        return []
+    if getattr(settings, "CSRF_COOKIE_AGE", None) is None:
+        return []
+    return [
+        checks.Warning(
+            "CSRF_COOKIE_AGE is set, so the CSRF cookie a report form hands out outlives the "
+            "browser session: a trace of the visit left on a shared device.",
+            hint="Set CSRF_COOKIE_AGE = None, so that the cookie ends when the browser "
+            "closes (or CSRF_USE_SESSIONS = True).",
+            id="anon_messaging.W508",
         )
     ]
 

@@ -29,6 +29,7 @@ from wagtail.models import Page, Site
 from anon_messaging import admin_login
 from anon_messaging.models import Case, ReportingSettings
 from tests.security_support import (
+    ANONYMOUS_FORM,
     SUPPORT,
     THROTTLE_CACHE,
     TOO_MANY,
@@ -344,3 +345,25 @@ def test_sla_cannot_put_a_javascript_url_into_a_link(site):
     response = Client().get(SUPPORT)
     assert response.status_code == 200
     assert_sla_is_plain_text(response.content.decode())
+
+
+# --- 4. A year-long CSRF cookie on a shared device ------------------------------------------
+
+
+def test_the_report_forms_csrf_cookie_ends_with_the_browser_session(site):
+    response = Client().get(ANONYMOUS_FORM)
+    assert response.status_code == 200
+    cookie = response.cookies["csrftoken"]
+    assert cookie.value
+    assert cookie["max-age"] == ""
+    assert cookie["expires"] == ""
+    assert "max-age" not in cookie.output().lower() and "expires" not in cookie.output().lower()
+
+
+def test_a_csrf_cookie_that_outlives_the_session_is_flagged(settings):
+    assert "anon_messaging.W508" not in ids_of_checks()
+    settings.CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
+    assert "anon_messaging.W508" in ids_of_checks()
+    assert "anon_messaging.W508" not in ids_of_checks(deploy=False)
+    settings.CSRF_USE_SESSIONS = True
+    assert "anon_messaging.W508" not in ids_of_checks()

@@ -115,6 +115,9 @@ WAGTAILADMIN_USER_LOGIN_FORM = "anon_messaging.admin_login.ThrottledLoginForm"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SAMESITE = "Strict"
+# The CSRF cookie a report form hands out ends with the browser session, like the session
+# cookie: a cookie kept for a year would be a trace of the visit on a shared device.
+CSRF_COOKIE_AGE = None
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 X_FRAME_OPTIONS = "DENY"
 # For the admin and other non-reporter responses; reporter pages send no-referrer
