@@ -26,8 +26,9 @@ from django.utils.html import escape
 from openpyxl import load_workbook
 from wagtail.models import Page, Site
 
-from anon_messaging import admin_login
+from anon_messaging import admin_login, security
 from anon_messaging.models import Case, ReportingSettings
+from anon_messaging.pages import SupportPage
 from tests.security_support import (
     ANONYMOUS_FORM,
     SUPPORT,
@@ -367,3 +368,59 @@ def test_a_csrf_cookie_that_outlives_the_session_is_flagged(settings):
     assert "anon_messaging.W508" not in ids_of_checks(deploy=False)
     settings.CSRF_USE_SESSIONS = True
     assert "anon_messaging.W508" not in ids_of_checks()
+
+
+# --- 5. Error pages under reporter paths ----------------------------------------------------
+
+NOT_FOUND_TEXT = "There is no page at this address."
+SERVER_ERROR_TEXT = "Something went wrong"
+
+
+def assert_reporter_headers(response):
+    for name, value in security.REPORTER_HEADERS.items():
+        assert response[name] == value, name
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/report/no-such-form/", "/messaging/no-such-thing/", "/report/anonymous/x/y/"]
+)
+def test_unknown_reporter_paths_get_the_reporter_404_page(site, path):
+    response = Client().get(path)
+    assert response.status_code == 404
+    assert_reporter_headers(response)
+    html = response.content.decode()
+    assert NOT_FOUND_TEXT in html
+    assert "Exit this page" in html
+
+
+def test_unknown_admin_paths_keep_the_admins_own_404_page(site):
+    # Logged out, Wagtail sends any admin address to its log-in.
+    response = Client().get("/admin/no-such-screen/")
+    assert response.status_code == 302 and response["Location"].startswith(ADMIN_LOGIN)
+    response = admin_client().get("/admin/no-such-screen/")
+    assert response.status_code == 404
+    assert NOT_FOUND_TEXT not in response.content.decode()
+    assert response.get("Content-Security-Policy") != security.CONTENT_SECURITY_POLICY
+    assert "wagtailadmin/404.html" in [template.name for template in response.templates]
+
+
+def test_a_server_error_on_a_reporter_page_gets_the_reporter_500_page(site, monkeypatch):
+    def broken_serve(self, request, *args, **kwargs):
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(SupportPage, "serve", broken_serve)
+    response = Client(raise_request_exception=False).get(SUPPORT)
+    assert response.status_code == 500
+    assert_reporter_headers(response)
+    assert SERVER_ERROR_TEXT in response.content.decode()
+
+    # Even with a base template that fails in turn, a bare page with the same headers.
+    monkeypatch.setattr(
+        security.loader, "render_to_string", lambda *args, **kwargs: 1 / 0, raising=True
+    )
+    response = Client(raise_request_exception=False).get(SUPPORT)
+    assert response.status_code == 500
+    assert_reporter_headers(response)
+    assert SERVER_ERROR_TEXT in response.content.decode()
