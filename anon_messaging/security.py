@@ -20,7 +20,6 @@ from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseServerError
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 from django.template import loader
-from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers
 from django.views import csrf as django_csrf
 from django.views import defaults as django_defaults
@@ -146,12 +145,8 @@ BARE_500_PAGE = (
 )
 
 
-def _is_admin_request(request):
-    try:
-        admin_prefix = reverse("wagtailadmin_home")
-    except NoReverseMatch:
-        return False
-    return request.path.startswith(admin_prefix)
+# The Wagtail admin keeps Django's and Wagtail's own error pages.
+_is_admin_request = error_reports.is_admin_request
 
 
 def _render_error(request, template_name, status):

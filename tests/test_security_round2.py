@@ -20,21 +20,24 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.core.checks import run_checks
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils.html import escape
 from openpyxl import load_workbook
 from wagtail.models import Page, Site
 
 from anon_messaging import admin_login, security
+from anon_messaging.error_reports import ReporterExceptionReporterFilter
 from anon_messaging.models import Case, ReportingSettings
 from anon_messaging.pages import SupportPage
 from tests.security_support import (
     ANONYMOUS_FORM,
+    MESSAGING,
     SUPPORT,
     THROTTLE_CACHE,
     TOO_MANY,
     Clock,
+    report_form_data,
     send_anonymous_report,
     use_throttle_cache,
 )
@@ -424,3 +427,45 @@ def test_a_server_error_on_a_reporter_page_gets_the_reporter_500_page(site, monk
     assert response.status_code == 500
     assert_reporter_headers(response)
     assert SERVER_ERROR_TEXT in response.content.decode()
+
+
+# --- 6. DEBUG's error page echoing the client ----------------------------------------------
+
+CLIENT_ADDRESS = "198.51.100.23"
+USER_AGENT = "Mozilla/5.0 (Reporter's phone; PenTest-UA-7731)"
+
+
+@pytest.mark.parametrize("path", [ANONYMOUS_FORM, MESSAGING])
+@pytest.mark.parametrize("csrf_checked", [True, False])
+def test_debugs_error_page_for_a_reporter_request_shows_no_address_or_browser(
+    site, settings, path, csrf_checked
+):
+    settings.DEBUG = True
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 50_000
+    # As a browser sends it, the CSRF middleware reads the body first and the request fails
+    # before any page is reached; without the check, the page reads it.
+    reporter = Client(enforce_csrf_checks=csrf_checked)
+    data = report_form_data(reporter, ANONYMOUS_FORM, "x" * 60_000, code="ABCD-EFGH")
+    data["csrfmiddlewaretoken"] = reporter.cookies["csrftoken"].value
+    response = reporter.post(
+        path,
+        data,
+        REMOTE_ADDR=CLIENT_ADDRESS,
+        HTTP_USER_AGENT=USER_AGENT,
+        HTTP_REFERER="https://search.example/?q=report+my+manager",
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "RequestDataTooBig" in html  # DEBUG's own page, with the traceback
+    for secret in (CLIENT_ADDRESS, "PenTest-UA-7731", "report+my+manager", "x" * 100):
+        assert secret not in html
+        assert escape(secret) not in html
+    assert "REMOTE_ADDR" in html and "HTTP_USER_AGENT" in html  # named, values hidden
+
+
+def test_debugs_error_pages_in_the_admin_still_show_the_request(site, settings):
+    # DEBUG is for the developer: outside reporter pages the filter stays off under it.
+    settings.DEBUG = True
+    request = RequestFactory().get("/admin/", REMOTE_ADDR=CLIENT_ADDRESS)
+    meta = ReporterExceptionReporterFilter().get_safe_request_meta(request)
+    assert meta["REMOTE_ADDR"] == CLIENT_ADDRESS

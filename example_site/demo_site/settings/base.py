@@ -129,6 +129,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SILENCED_SYSTEM_CHECKS = ["security.W003"]
 # A reporter whose form fails the CSRF check is told that nothing was sent and what to do.
 CSRF_FAILURE_VIEW = "anon_messaging.security.csrf_failure"
+# Error reports keep the traceback and the path, never what was sent or who sent it: no
+# form data, cookies, headers or addresses. Under DEBUG too, for all but the admin's
+# requests, since DEBUG shows the report as the error page.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "anon_messaging.error_reports.ReporterExceptionReporterFilter"
 
 ANON_MESSAGING = {}
 
