@@ -157,6 +157,8 @@ def check_deployment(app_configs=None, **kwargs):
         *_cookie_warnings(),
         *_session_engine_warnings(),
         *_error_email_warnings(),
+        *_admin_login_warnings(),
+        *_csrf_cookie_warnings(),
     ]
 
 
@@ -291,6 +293,45 @@ def _error_email_warnings():
             "'django' logger away from mail_admins, or leave ADMINS empty "
             "(docs/deployment.md).",
             id="anon_messaging.W506",
+        )
+    ]
+
+
+def _admin_login_warnings():
+    """The admin's log-in form must be the throttled one (or a subclass of it)."""
+    from .admin_login import ThrottledLoginForm
+
+    path = getattr(settings, "WAGTAILADMIN_USER_LOGIN_FORM", None)
+    try:
+        form = import_string(path) if path else None
+    except ImportError:
+        form = None
+    if isinstance(form, type) and issubclass(form, ThrottledLoginForm):
+        return []
+    return [
+        checks.Warning(
+            "WAGTAILADMIN_USER_LOGIN_FORM is not anon_messaging.admin_login.ThrottledLoginForm "
+            "(or a subclass), so advisers' and administrators' passwords can be guessed at "
+            "the admin's log-in without limit.",
+            hint="Set WAGTAILADMIN_USER_LOGIN_FORM = "
+            "'anon_messaging.admin_login.ThrottledLoginForm' (docs/install.md).",
+            id="anon_messaging.W507",
+        )
+    ]
+
+
+def _csrf_cookie_warnings():
+    if getattr(settings, "CSRF_USE_SESSIONS", False):
+        return []
+    if getattr(settings, "CSRF_COOKIE_AGE", None) is None:
+        return []
+    return [
+        checks.Warning(
+            "CSRF_COOKIE_AGE is set, so the CSRF cookie a report form hands out outlives the "
+            "browser session: a trace of the visit left on a shared device.",
+            hint="Set CSRF_COOKIE_AGE = None, so that the cookie ends when the browser "
+            "closes (or CSRF_USE_SESSIONS = True).",
+            id="anon_messaging.W508",
         )
     ]
 

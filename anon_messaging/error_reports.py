@@ -10,8 +10,16 @@ filter keeps the traceback and the path, which is what fixing the error needs.
 Reporter pages set it on their requests; a site can make it the default for
 every request with ``DEFAULT_EXCEPTION_REPORTER_FILTER``
 (docs/install.md), which also covers errors raised before a page is reached.
+
+Under ``DEBUG`` Django shows the same report as the error page itself, to
+whoever sent the request. Django's filters stand aside then; this one keeps
+cleansing every request outside the Wagtail admin (a reporter's, as far as it
+can tell), so a demo or a test site run with ``DEBUG`` on never shows a
+reporter's address, browser or answers. The admin's own requests are shown in
+full under ``DEBUG``, for the developer.
 """
 
+from django.urls import NoReverseMatch, reverse
 from django.views.debug import SafeExceptionReporterFilter
 
 # Request environment keys that say nothing about who sent the request or what it held.
@@ -30,8 +38,24 @@ HARMLESS_META_KEYS = frozenset(
 )
 
 
+def is_admin_request(request):
+    """Is this a request to the Wagtail admin (its own pages, previews and log-in)?"""
+    try:
+        admin_prefix = reverse("wagtailadmin_home")
+    except NoReverseMatch:
+        return False
+    return request.path.startswith(admin_prefix)
+
+
 class ReporterExceptionReporterFilter(SafeExceptionReporterFilter):
     """Cleanses everything a reporter sent: POST data, cookies, headers, local variables."""
+
+    def is_active(self, request):
+        # Off DEBUG, as Django's filter. Under DEBUG too for every request but the admin's:
+        # DEBUG's error page would show a reporter's address and browser to anyone watching.
+        if super().is_active(request):
+            return True
+        return request is not None and not is_admin_request(request)
 
     def get_post_parameters(self, request):
         if request is None or not self.is_active(request):

@@ -17,10 +17,9 @@ keeps Django's middleware with this policy, since none of its forms would work.
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseServerError
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 from django.template import loader
-from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers
 from django.views import csrf as django_csrf
 from django.views import defaults as django_defaults
@@ -136,14 +135,18 @@ def serve_reporter_pages_securely(next_serve_page):
 
 ERROR_400_TEMPLATE = "anon_messaging/errors/400.html"
 CSRF_FAILURE_TEMPLATE = "anon_messaging/errors/403_csrf.html"
+ERROR_404_TEMPLATE = "anon_messaging/errors/404.html"
+ERROR_500_TEMPLATE = "anon_messaging/errors/500.html"
+# What a reporter sees if even the 500 page cannot be rendered (a broken base template).
+BARE_500_PAGE = (
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Something went wrong</title>"
+    "</head><body><h1>Something went wrong</h1><p>Please try again later.</p>"
+    "<p><a href=\"/\">Go to the home page</a></p></body></html>"
+)
 
 
-def _is_admin_request(request):
-    try:
-        admin_prefix = reverse("wagtailadmin_home")
-    except NoReverseMatch:
-        return False
-    return request.path.startswith(admin_prefix)
+# The Wagtail admin keeps Django's and Wagtail's own error pages.
+_is_admin_request = error_reports.is_admin_request
 
 
 def _render_error(request, template_name, status):
@@ -165,6 +168,24 @@ def bad_request(request, exception, template_name=ERROR_400_TEMPLATE):
     if _is_admin_request(request):
         return django_defaults.bad_request(request, exception)
     return _render_error(request, template_name, 400)
+
+
+def page_not_found(request, exception, template_name=ERROR_404_TEMPLATE):
+    """``handler404``: no page at this address, sent with the reporter headers and no-store
+    like every reporter page; the admin keeps Django's and Wagtail's own."""
+    if _is_admin_request(request):
+        return django_defaults.page_not_found(request, exception)
+    return _render_error(request, template_name, 404)
+
+
+def server_error(request, template_name=ERROR_500_TEMPLATE):
+    """``handler500``: the same headers for a server error, and a page that cannot fail."""
+    if _is_admin_request(request):
+        return django_defaults.server_error(request)
+    try:
+        return _render_error(request, template_name, 500)
+    except Exception:  # whatever broke the page may break its error page too
+        return apply_reporter_headers(HttpResponseServerError(BARE_500_PAGE))
 
 
 def csrf_failure(request, reason="", template_name=CSRF_FAILURE_TEMPLATE):

@@ -412,3 +412,31 @@ def retry_message(decision: ThrottleDecision) -> str:
         "Too many attempts. Please wait %(count)d minutes before trying again.",
         minutes,
     ) % {"count": minutes}
+
+
+# --- For the other throttles (the admin log-in, admin_login.py) ---------------------------
+# The same privacy rules: the address only inside a keyed hash, counters only in this cache.
+
+
+def counter_cache():
+    """The cache the throttle's counters live in (``THROTTLE["cache_alias"]``)."""
+    return _cache(_config())
+
+
+def keyed_digest(purpose: str, value: str) -> str:
+    """Keyed hash of ``value`` (an account name, say) that cannot be read back.
+
+    Keyed from ``SECRET_KEY`` and ``purpose``, so one digest says nothing about another's.
+    """
+    return salted_hmac(f"anon_messaging.throttle.{purpose}", value, algorithm="sha256").hexdigest()
+
+
+def client_key(request, purpose: str, subject: str = "") -> str:
+    """Keyed hash of the client address (found and grouped as ``bucket_key`` does) and
+    ``subject``; neither can be read back."""
+    return keyed_digest(purpose, f"{_client_address(request, _config())}|{subject}")
+
+
+def increment(cache, key: str, expiry: int) -> int:
+    """Atomically add one to the counter ``key``, creating it with ``expiry`` if needed."""
+    return _increment(cache, key, expiry)

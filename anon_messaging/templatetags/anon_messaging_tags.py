@@ -1,9 +1,13 @@
 """Template helpers for reporter pages.
 
 ``{sla}`` is the only placeholder editors may write. It is replaced after the
-text is rendered, with the site's value escaped: editor text is never treated
-as template code.
+text is rendered, with the site's value escaped, and only in the text between
+tags: never inside a tag or an attribute, where a value such as
+``javascript:...`` would become a link that Wagtail's rich-text whitelist never
+saw. Editor text is never treated as template code.
 """
+
+import re
 
 from django import template
 from django.utils.html import conditional_escape, escape
@@ -23,10 +27,31 @@ def _reporting_settings(context):
     return site_reporting_settings.for_request(context.get("request"))
 
 
+# Markup, in which {sla} is never filled in: a comment, or a tag with its attributes
+# (quoted values may hold ">"). One left open runs to the end of the text, so nothing a
+# browser could read as part of a tag is ever filled in.
+_MARKUP = re.compile(
+    r"""<!--.*?(?:-->|\Z)"""
+    r"""|<[A-Za-z/!?](?:[^>"']|"[^"]*(?:"|\Z)|'[^']*(?:'|\Z))*(?:>|\Z)""",
+    re.DOTALL,
+)
+
+
 def fill_sla(html, sla_text):
+    """``html`` with ``{sla}`` in its text (never in its tags) replaced by ``sla_text``,
+    escaped: the value is always plain text."""
     # str() first: the unsaved default is a lazy translation, and escape() of a lazy
     # value stays lazy, which str.replace() refuses.
-    return mark_safe(str(html).replace(SLA_PLACEHOLDER, escape(str(sla_text))))  # noqa: S308
+    value = escape(str(sla_text))
+    html = str(html)
+    parts = []
+    position = 0
+    for markup in _MARKUP.finditer(html):
+        parts.append(html[position : markup.start()].replace(SLA_PLACEHOLDER, value))
+        parts.append(markup.group())
+        position = markup.end()
+    parts.append(html[position:].replace(SLA_PLACEHOLDER, value))
+    return mark_safe("".join(parts))  # noqa: S308 - built from safe HTML and an escaped value
 
 
 @register.simple_tag(takes_context=True)

@@ -208,7 +208,27 @@ class RouteFilter(SimpleListFilter):
 # --- Views -------------------------------------------------------------------------------
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (or, for tab and
+# carriage return, after skipping them): an adviser's name "=HYPERLINK(...)" would run.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value):
+    """A text cell a spreadsheet would run as a formula, prefixed with a single quote so that
+    it is shown as the text it is (OWASP's advice for CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 class CaseIndexView(IndexView):
+    def preprocess_field_value(self, field, value, export_format):
+        # Every CSV cell. Wagtail already writes XLSX formulas as text cells, never formulas.
+        value = super().preprocess_field_value(field, value, export_format)
+        if export_format == self.FORMAT_CSV:
+            return neutralise_formula(value)
+        return value
+
     def get_filters_params(self, params=None):
         # Only our filters' parameters reach the queryset. modeladmin would otherwise
         # apply any other parameter as an ORM lookup (?assigned_to__password__startswith=).

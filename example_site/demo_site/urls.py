@@ -18,3 +18,7 @@ urlpatterns += [path("", include(wagtail_urls))]
 
 # Reporters get a page that explains a request too big or malformed to read (DEBUG off).
 handler400 = "anon_messaging.security.bad_request"
+# The same for an address with no page, and for a server error (DEBUG off); the admin keeps
+# its own pages.
+handler404 = "anon_messaging.security.page_not_found"
+handler500 = "anon_messaging.security.server_error"

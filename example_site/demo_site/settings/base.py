@@ -81,9 +81,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# Advisers' and administrators' passwords guard every case: Django's full set of checks.
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-gb"
@@ -104,11 +107,17 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # The admin dashboard would otherwise ask another host for the latest Wagtail version.
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# The admin's log-in refuses an account or an address after repeated wrong passwords
+# (counted under keyed hashes in the cache, like the code log-in's throttle).
+WAGTAILADMIN_USER_LOGIN_FORM = "anon_messaging.admin_login.ThrottledLoginForm"
 
 # Reporter sessions: never readable by scripts, never sent on cross-site requests.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SAMESITE = "Strict"
+# The CSRF cookie a report form hands out ends with the browser session, like the session
+# cookie: a cookie kept for a year would be a trace of the visit on a shared device.
+CSRF_COOKIE_AGE = None
 # Database sessions whose reporter sessions expire after the idle time (not two weeks).
 SESSION_ENGINE = "anon_messaging.sessions"
 X_FRAME_OPTIONS = "DENY"
@@ -121,6 +130,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SILENCED_SYSTEM_CHECKS = ["security.W003"]
 # A reporter whose form fails the CSRF check is told that nothing was sent and what to do.
 CSRF_FAILURE_VIEW = "anon_messaging.security.csrf_failure"
+# Error reports keep the traceback and the path, never what was sent or who sent it: no
+# form data, cookies, headers or addresses. Under DEBUG too, for all but the admin's
+# requests, since DEBUG shows the report as the error page.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "anon_messaging.error_reports.ReporterExceptionReporterFilter"
 
 ANON_MESSAGING = {}
 
