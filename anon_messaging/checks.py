@@ -245,16 +245,19 @@ def _cookie_warnings():
     ]
 
 
-def _session_engine_warnings():
-    from importlib import import_module
+def _names_a_subclass(path, base):
+    """Whether the dotted ``path`` a setting holds imports as ``base`` or a subclass of it."""
+    try:
+        found = import_string(path) if path else None
+    except ImportError:
+        found = None
+    return isinstance(found, type) and issubclass(found, base)
 
+
+def _session_engine_warnings():
     from .sessions import SessionStore
 
-    try:
-        engine = import_module(settings.SESSION_ENGINE).SessionStore
-    except (ImportError, AttributeError):
-        engine = None
-    if isinstance(engine, type) and issubclass(engine, SessionStore):
+    if _names_a_subclass(f"{settings.SESSION_ENGINE}.SessionStore", SessionStore):
         return []
     return [
         checks.Warning(
@@ -301,12 +304,9 @@ def _admin_login_warnings():
     """The admin's log-in form must be the throttled one (or a subclass of it)."""
     from .admin_login import ThrottledLoginForm
 
-    path = getattr(settings, "WAGTAILADMIN_USER_LOGIN_FORM", None)
-    try:
-        form = import_string(path) if path else None
-    except ImportError:
-        form = None
-    if isinstance(form, type) and issubclass(form, ThrottledLoginForm):
+    if _names_a_subclass(
+        getattr(settings, "WAGTAILADMIN_USER_LOGIN_FORM", None), ThrottledLoginForm
+    ):
         return []
     return [
         checks.Warning(
