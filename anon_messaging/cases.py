@@ -141,6 +141,18 @@ def post_message(case, *, sender, body, author=None):
     return message
 
 
+def conversation_window(case, earlier=0):
+    """The part of a case's conversation a page shows: ``(messages, has_earlier)``.
+
+    The latest ``CONVERSATION_PAGE_SIZE`` messages, oldest first, or the ``earlier``-th
+    page before them; one indexed query however long the conversation is.
+    """
+    size = get_setting("CONVERSATION_PAGE_SIZE")
+    start = max(0, earlier) * size
+    newest_first = list(case.messages.order_by("-created_at", "-pk")[start : start + size + 1])
+    return newest_first[:size][::-1], len(newest_first) > size
+
+
 def mark_read_by_reporter(message_ids):
     """The reporter has seen these adviser messages (shown as new this once)."""
     Message.objects.filter(pk__in=message_ids, read_by_reporter_at__isnull=True).update(

@@ -29,6 +29,9 @@ DEFAULTS = {
     # Reporter sessions end after this much inactivity (and when the browser closes).
     "SESSION_IDLE_SECONDS": 30 * 60,
     "MESSAGE_MAX_LENGTH": 5000,
+    # Messages a conversation page shows at once, the latest first loaded; earlier ones are
+    # a link away, so a long conversation costs what a short one does.
+    "CONVERSATION_PAGE_SIZE": 50,
     "ANSWER_MAX_LENGTH": 10000,
     # Fernet keys (urlsafe base64, 32 bytes), newest first. Empty: derived from
     # SECRET_KEY, which is fine for a demo and warned about by the system checks.
@@ -142,6 +145,7 @@ RULES = {
     },
     "SESSION_IDLE_SECONDS": _int(1, why="0 would end every session at its next request"),
     "MESSAGE_MAX_LENGTH": _int(1, why="0 would refuse every message"),
+    "CONVERSATION_PAGE_SIZE": _int(1, why="0 would show no message"),
     "ANSWER_MAX_LENGTH": _int(1, why="0 would refuse every answer"),
     "ENCRYPTION_KEYS": Rule((list, tuple), "a list of strings", item_type=str),
     "REFERRER_POLICY": Rule((str,), "a string", choices=frozenset(REFERRER_POLICY_VALUES)),

@@ -245,6 +245,11 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         return super().serve_preview(request, mode_name)
 
 
+def _page_number(raw, highest=10_000):
+    """A page number from a query string: a small whole number, else 0."""
+    return int(raw) if isinstance(raw, str) and raw.isdigit() and int(raw) <= highest else 0
+
+
 def code_limit_message(retry_after):
     minutes = max(1, math.ceil(retry_after / 60))
     return ngettext(
@@ -359,7 +364,8 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
         return self.render_login(request, form)
 
     def render_conversation(self, request, case, form, status=200):
-        conversation = list(case.messages.all())
+        earlier = _page_number(request.GET.get("earlier"))
+        conversation, has_earlier = cases.conversation_window(case, earlier)
         new_ids = {
             m.pk
             for m in conversation
@@ -372,6 +378,8 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             "anon_messaging/messaging_conversation.html",
             case=case,
             conversation=conversation,
+            earlier=earlier,
+            has_earlier=has_earlier,
             new_message_ids=new_ids,
             form=form,
             reporting_settings=reporting_settings.for_request(request, case.site_id),

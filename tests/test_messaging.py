@@ -350,3 +350,50 @@ def test_what_a_reporter_wrote_is_shown_as_text_never_as_markup(new_cases, clien
     html = page_html(client)
     assert "<script>alert" not in html and "<img src=x" not in html
     assert html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") == 2
+
+
+# --- Long conversations ------------------------------------------------------------------------
+
+
+def add_messages(case, count):
+    sender = [Message.Sender.REPORTER, Message.Sender.ADVISER]
+    start = timezone.now() - timezone.timedelta(days=30)
+    Message.objects.bulk_create(
+        Message(
+            case=case,
+            sender=sender[number % 2],
+            body=f"Numbered message {number:04d}.",
+            created_at=start + timezone.timedelta(minutes=number),
+        )
+        for number in range(count)
+    )
+
+
+def test_a_long_conversation_shows_the_latest_page_and_earlier_ones_on_request(reporter):
+    add_messages(reporter.case, 120)
+    latest = page_html(reporter)
+    assert "Numbered message 0119." in latest and "Numbered message 0070." in latest
+    assert "Numbered message 0069." not in latest
+    assert 'href="?earlier=1#conversation-heading"' in latest
+
+    earlier = page_html(reporter, MESSAGING + "?earlier=1")
+    assert "Numbered message 0069." in earlier and "Numbered message 0020." in earlier
+    assert "Numbered message 0070." not in earlier and "Numbered message 0019." not in earlier
+    assert "Show the latest messages" in earlier
+
+    first = page_html(reporter, MESSAGING + "?earlier=2")
+    assert "Numbered message 0000." in first and "Numbered message 0019." in first
+    assert "Show earlier messages" not in first
+    # Anything but a small page number shows the latest page.
+    for mangled in ("-1", "abc", "99999999999999999999", "1.5"):
+        assert "Numbered message 0119." in page_html(reporter, MESSAGING + f"?earlier={mangled}")
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_the_conversation_page_costs_the_same_queries_however_long(
+    reporter, count, django_assert_max_num_queries
+):
+    add_messages(reporter.case, count)
+    page_html(reporter)  # marks the advisers' messages read once
+    with django_assert_max_num_queries(13):
+        page_html(reporter)
