@@ -265,3 +265,23 @@ def test_a_full_page_shows_100_rows(client, cast):
     bulk_cases(120, cast)
     client.force_login(cast.superuser)
     assert len(listed(client.get(LIST_URL))) == 100
+
+
+def test_the_list_counts_once_and_no_further_than_a_thousand(client, cast):
+    """Counting every visible case grew the list's time with the number of cases: the
+    filtered cases are counted once, up to 1,000; past that the list says so."""
+    bulk_cases(1_005, cast)
+    client.force_login(cast.superuser)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST_URL)
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1
+    assert "LIMIT 1001" in counts[0].upper()
+    html = response.content.decode()
+    assert "more than 1,000 out of more than 1,000" in html
+    assert len(listed(response)) == 100
+    # Past the first pages as well: page 11 holds cases 1,001 onwards.
+    assert len(listed(client.get(LIST_URL, {"p": 11}))) >= 1
+
+    filtered = client.get(LIST_URL, {"route": "contact"})
+    assert "out of more than 1,000" in filtered.content.decode()

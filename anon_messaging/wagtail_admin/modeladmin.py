@@ -14,12 +14,14 @@ from django.contrib import messages
 from django.contrib.admin import SimpleListFilter
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import InvalidPage
 from django.db import DatabaseError, models
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import re_path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -235,6 +237,47 @@ class CaseIndexView(IndexView):
         allowed = {list_filter.parameter_name for list_filter in self.list_filter}
         lookup_params = super().get_filters_params(params)
         return {key: value for key, value in lookup_params.items() if key in allowed}
+
+    # Counted up to here; beyond, the list says "more than 1,000" and pages that far.
+    COUNT_LIMIT = 1000
+
+    def get_context_data(self, **kwargs):
+        # modeladmin counts the cases three times (all, the filtered, the paginator's own),
+        # each a scan of every visible case. Count the filtered cases once, and no further
+        # than COUNT_LIMIT; the unfiltered total only when a filter or search is on.
+        context = {}
+        queryset = self.get_queryset()
+        result_count = self.bounded_count(queryset)
+        filtered = bool(self.get_filters_params(self.params)) or bool(self.query)
+        all_count = self.bounded_count(self.get_base_queryset()) if filtered else result_count
+        paginator = self.paginator_class(queryset, self.items_per_page)
+        paginator.count = result_count
+        try:
+            page_obj = paginator.page(self.page_num)
+        except InvalidPage:
+            page_obj = paginator.page(1)
+        context.update(
+            view=self,
+            all_count=self.count_label(all_count),
+            result_count=self.count_label(result_count),
+            paginator=paginator,
+            page_obj=page_obj,
+            elided_page_range=paginator.get_elided_page_range(self.page_num),
+            object_list=page_obj.object_list,
+            user_can_create=False,
+            show_search=self.search_handler.show_search_form,
+        )
+        context.update(kwargs)
+        return super(IndexView, self).get_context_data(**context)
+
+    def bounded_count(self, queryset):
+        return queryset.order_by()[: self.COUNT_LIMIT + 1].count()
+
+    def count_label(self, count):
+        if count > self.COUNT_LIMIT:
+            limit = number_format(self.COUNT_LIMIT, force_grouping=True)
+            return gettext("more than %(limit)s") % {"limit": limit}
+        return count
 
 
 class VisibleCaseMixin:
