@@ -1,0 +1,127 @@
+"""The demo site as ``scripts/demo`` builds it (``seed_demo``): pages, wording, users, cases.
+
+Only the tests here need the demo itself; the rest of the suite builds what it needs with
+tests/factories.py. ``seed_demo`` runs once for this module: in a transaction that stays
+open while the module's tests run, each test in a savepoint of its own inside it (as
+Django's TestCase.setUpTestData does), rolled back after the test, so the tests stay
+independent of each other, and the transaction is rolled back after the last one.
+The module is one xdist group, so the demo is seeded once per run.
+"""
+
+import io
+import re
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.test import Client
+from wagtail.models import Page
+
+from anon_messaging import reminders
+from anon_messaging.models import Case, CaseOutcome
+from anon_messaging.pages import ReportFormPage
+from tests.admin_support import LIST_URL
+
+DEMO_PASSWORD = "changeme"  # noqa: S105 - the demo's own, printed in the README
+
+pytestmark = pytest.mark.xdist_group("demo")
+
+
+@pytest.fixture(scope="module")
+def demo_database(django_db_setup, django_db_blocker):
+    """The demo, seeded once in a transaction that is rolled back after the module."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("seed_demo", stdout=io.StringIO())
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            # Nothing of the demo is left for the tests that come after this module.
+            assert not connections["default"].in_atomic_block
+
+
+@pytest.fixture
+def demo_site(demo_database, db):
+    """The demo site, as a new user gets it; changes a test makes are rolled back after it."""
+
+
+# --- The pages the README names ----------------------------------------------------------
+
+PAGES = [
+    "/",
+    "/report/anonymous/",
+    "/report/with-contact-details/",
+    "/messaging/",
+    "/support/anonymous-messaging/",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_demo_pages_named_in_the_issue_are_served(demo_site, client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b'href="/static/anon_messaging/anon_messaging.css"' in response.content
+
+
+def test_seed_demo_is_idempotent(demo_site):
+    before = Page.objects.count()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Page.objects.count() == before
+    assert ReportFormPage.objects.count() == 2
+
+
+def test_the_demos_support_page_shows_its_response_time(demo_site, client):
+    page = client.get("/support/anonymous-messaging/").content.decode()
+    assert "We aim to respond within 3 working days, Monday to Friday" in page
+    assert "{sla}" not in page
+
+
+# --- The demo users and cases the README's walk-through uses -------------------------------
+
+
+def test_the_demo_adviser_has_a_populated_case_list(demo_site):
+    client = Client()
+    assert client.login(username="adviser", password=DEMO_PASSWORD)
+    listing = client.get(LIST_URL)
+    assert listing.status_code == 200
+    references = set(re.findall(r"R-[0-9A-Z]{6}", listing.content.decode()))
+    statuses = set(Case.objects.values_list("status", flat=True))
+    assert len(references) >= 5
+    assert {"new", "open", "closed"} <= statuses
+    mine = Case.objects.get(assigned_to__username="adviser")
+    assert mine.messages.count() >= 3 and mine.notes.count() == 1
+    assert CaseOutcome.objects.exists()
+
+
+def sent(subject):
+    return [m.to for m in mail.outbox if m.subject == subject]
+
+
+def test_the_demos_first_scan_sends_a_reminder_and_an_escalation_every_time_it_starts(
+    demo_site,
+):
+    def first_scan():
+        mail.outbox.clear()
+        reminders.scan()
+        return sent("A case needs attention"), sent("An overdue case needs attention")
+
+    reminded, escalated = first_scan()
+    assert ["admin@example.org"] in reminded
+    assert escalated == [["manager@example.org"]]
+    assert first_scan() == ([], [])
+
+    # scripts/demo runs seed_demo at every start: the unanswered demo cases are re-armed.
+    call_command("seed_demo", stdout=io.StringIO())
+    reminded, escalated = first_scan()
+    assert reminded == [["admin@example.org"]]
+    assert escalated == [["manager@example.org"]]
+
+
+def test_each_test_starts_from_the_demo_as_seeded(demo_site):
+    """The savepoints hold: what another test here changed or added is gone."""
+    assert not Case.objects.exclude(submission_token__startswith="demo-").exists()
+    assert Page.objects.filter(slug="anonymous").count() == 1
