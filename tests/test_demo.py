@@ -21,7 +21,14 @@ from wagtail.models import Page
 from anon_messaging import reminders
 from anon_messaging.models import Case, CaseOutcome
 from anon_messaging.pages import ReportFormPage
-from tests.admin_support import LIST_URL
+from tests.admin_support import LIST_URL, case_url
+from tests.reporter_journey import (
+    MESSAGING,
+    MESSAGING_LOGOUT,
+    MESSAGING_SEND,
+    log_in,
+    submit_anonymous,
+)
 
 DEMO_PASSWORD = "changeme"  # noqa: S105 - the demo's own, printed in the README
 
@@ -97,6 +104,56 @@ def test_the_demo_adviser_has_a_populated_case_list(demo_site):
     assert CaseOutcome.objects.exists()
 
 
+def column_sort_link(listing, heading):
+    """The address the case list's column heading links to, to sort by that column."""
+    for cell in re.findall(r'<th scope="col"[^>]*>.*?</th>', listing, re.S):
+        link = re.search(r'<a href="([^"]+)"[^>]*>\s*' + heading + r"\s*</a>", cell)
+        if link:
+            return LIST_URL + link.group(1).replace("&amp;", "&")
+    raise AssertionError(f"No {heading} column to sort by")
+
+
+def test_the_readmes_first_walk_through(demo_site):
+    """README, "A first walk through it", steps 1 to 4, as a reporter and the demo adviser."""
+    # 1. An anonymous report, yes to messaging: the code is shown once.
+    reporter = Client()
+    _response, code = submit_anonymous(reporter, "Walk-through: what happened to me.")
+    assert code is not None
+    # 2. Log in with the code, read the report, send a message, log out.
+    assert log_in(reporter, code).status_code == 302
+    assert "Walk-through: what happened to me." in reporter.get(MESSAGING).content.decode()
+    assert (
+        reporter.post(MESSAGING_SEND, {"body": "Walk-through: are you there?"}).status_code == 302
+    )
+    assert "You have logged out" in reporter.post(MESSAGING_LOGOUT).content.decode()
+
+    # 3. The demo adviser finds the new report at the top when the list is sorted by
+    # Received (newest first), opens it, replies and adds an internal note.
+    case = Case.objects.latest("created_at")
+    adviser = Client()
+    assert adviser.login(username="adviser", password=DEMO_PASSWORD)
+    listing = adviser.get(LIST_URL).content.decode()
+    # A first click on the heading sorts oldest first, a second newest first.
+    oldest_first = adviser.get(column_sort_link(listing, "Received")).content.decode()
+    assert re.findall(r"R-[0-9A-Z]{6}", oldest_first)[-1] == case.reference
+    newest_first = adviser.get(column_sort_link(oldest_first, "Received")).content.decode()
+    assert re.findall(r"R-[0-9A-Z]{6}", newest_first)[0] == case.reference
+    opened = adviser.get(case_url(case)).content.decode()
+    assert "Walk-through: what happened to me." in opened
+    assert "Walk-through: are you there?" in opened
+    reply = {"action": "reply", "reply-body": "Walk-through: we are here to help."}
+    assert adviser.post(case_url(case), reply).status_code == 302
+    note = {"action": "note", "note-body": "Walk-through: advisers only."}
+    assert adviser.post(case_url(case), note).status_code == 302
+
+    # 4. The reporter logs in again: the reply is there, marked new; the note is not.
+    assert log_in(reporter, code).status_code == 302
+    conversation = re.sub(r"\s+", " ", reporter.get(MESSAGING).content.decode())
+    assert "Walk-through: we are here to help." in conversation
+    assert ">New<" in conversation.replace(" ", "")
+    assert "Walk-through: advisers only." not in conversation
+
+
 def sent(subject):
     return [m.to for m in mail.outbox if m.subject == subject]
 
@@ -122,6 +179,7 @@ def test_the_demos_first_scan_sends_a_reminder_and_an_escalation_every_time_it_s
 
 
 def test_each_test_starts_from_the_demo_as_seeded(demo_site):
-    """The savepoints hold: what another test here changed or added is gone."""
+    """The savepoints hold: the walk-through's report and the scan's reminders are gone."""
     assert not Case.objects.exclude(submission_token__startswith="demo-").exists()
-    assert Page.objects.filter(slug="anonymous").count() == 1
+    overdue = Case.objects.get(submission_token="demo-overdue-reminder")
+    assert overdue.reminder_sent_at is None and overdue.escalation_sent_at is None
