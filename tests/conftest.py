@@ -3,6 +3,33 @@ from django.core.cache import cache
 
 from tests import factories
 
+# Under pytest-xdist (scripts/test: -n auto --dist loadgroup) the tests under each of these
+# paths run on one worker, as one unit: the browser tests share one served site and one
+# Chromium, the demo tests one seeding of the demo. Every other test goes to whichever
+# worker is free. (xdist's own xdist_group marker works by rewriting node ids, which
+# pytest 9.2 no longer honours, so the groups are named here by path.)
+XDIST_GROUPS = {
+    "tests/browser/": "browser",
+    "tests/test_demo.py::": "demo",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With --dist loadgroup, the groups above; the largest units are handed out first."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class PathGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid):
+            for prefix, group in XDIST_GROUPS.items():
+                if nodeid.startswith(prefix):
+                    return group
+            return super()._split_scope(nodeid)
+
+    return PathGroupScheduling(config, log)
+
 
 @pytest.fixture(autouse=True)
 def fresh_cache():

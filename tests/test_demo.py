@@ -5,7 +5,8 @@ tests/factories.py. ``seed_demo`` runs once for this module: in a transaction th
 open while the module's tests run, each test in a savepoint of its own inside it (as
 Django's TestCase.setUpTestData does), rolled back after the test, so the tests stay
 independent of each other, and the transaction is rolled back after the last one.
-The module is one xdist group, so the demo is seeded once per run.
+Under pytest-xdist the module runs on one worker (tests/conftest.py), so the demo is
+seeded once per run.
 """
 
 import io
@@ -31,8 +32,6 @@ from tests.reporter_journey import (
 )
 
 DEMO_PASSWORD = "changeme"  # noqa: S105 - the demo's own, printed in the README
-
-pytestmark = pytest.mark.xdist_group("demo")
 
 
 @pytest.fixture(scope="module")

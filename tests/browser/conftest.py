@@ -51,7 +51,12 @@ def free_port():
 
 
 class BrowserDatabase:
-    """A database that only this run's served site uses, removed afterwards."""
+    """A database that only this run's served site uses, removed afterwards.
+
+    On PostgreSQL it is named after the run's test database (TEST_DATABASE_NAME, or
+    test_ and the DATABASE_URL's name) and, under pytest-xdist, the worker, so parallel
+    workers and runs that name their test databases apart never share it.
+    """
 
     def __init__(self, tmp_dir):
         self.tmp_dir = tmp_dir
@@ -60,7 +65,8 @@ class BrowserDatabase:
         if self.is_postgres:
             parts = urlsplit(self.admin_url)
             base = os.environ.get("TEST_DATABASE_NAME") or "test_" + parts.path.lstrip("/")
-            self.name = f"{base}_browser"
+            worker = os.environ.get("PYTEST_XDIST_WORKER")
+            self.name = f"{base}_{worker}_browser" if worker else f"{base}_browser"
             self.url = parts._replace(path="/" + self.name).geturl()
         else:
             self.name = str(tmp_dir / "site.sqlite3")
