@@ -1,7 +1,9 @@
+import os
+
 import pytest
 from django.core.cache import cache
 
-from tests import factories
+from tests import databases, factories
 
 # Under pytest-xdist (scripts/test: -n auto --dist loadgroup) the tests under each of these
 # paths run on one worker, as one unit: the browser tests share one served site and one
@@ -29,6 +31,24 @@ def pytest_xdist_make_scheduler(config, log):
             return super()._split_scope(nodeid)
 
     return PathGroupScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """pytest-django's hook for changing the test database settings, before it creates the
+    test database: copy the run's migrated template instead of migrating (tests/databases.py)."""
+    from django.db import connections
+
+    databases.install(connections["default"], databases.shared_dir(tmp_path_factory))
+
+
+def pytest_sessionfinish(session):
+    """After the whole run (the xdist controller, or the only process): drop the PostgreSQL
+    template, if the run made one."""
+    if hasattr(session.config, "workerinput"):
+        return
+    if databases.is_postgres_url(os.environ.get("DATABASE_URL", "")):
+        databases.drop_postgres_template(session.config._tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(autouse=True)

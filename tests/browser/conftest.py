@@ -2,8 +2,9 @@
 
 The example site runs in its own process (``manage.py runserver``) on a free
 localhost port, on a database made for this run: a temporary SQLite file, or,
-when the suite runs on PostgreSQL, a database of its own on that server. It is
-migrated and seeded with ``seed_demo`` as a new installation would be.
+when the suite runs on PostgreSQL, a database of its own on that server. It is a
+copy of the run's migrated template (tests/databases.py: ``manage.py migrate``, as
+a new installation is migrated), seeded with ``seed_demo``.
 
 Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; Playwright's
 own browser download is never used. Every request that would leave localhost is
@@ -26,8 +27,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MANAGE_PY = REPO_ROOT / "example_site" / "manage.py"
+from tests import databases
+
+REPO_ROOT = databases.REPO_ROOT
+MANAGE_PY = databases.MANAGE_PY
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -58,13 +61,14 @@ class BrowserDatabase:
     workers and runs that name their test databases apart never share it.
     """
 
-    def __init__(self, tmp_dir):
+    def __init__(self, tmp_dir, shared_dir):
         self.tmp_dir = tmp_dir
+        self.shared_dir = shared_dir
         self.admin_url = os.environ.get("DATABASE_URL", "")
-        self.is_postgres = self.admin_url.startswith(("postgres://", "postgresql://"))
+        self.is_postgres = databases.is_postgres_url(self.admin_url)
         if self.is_postgres:
             parts = urlsplit(self.admin_url)
-            base = os.environ.get("TEST_DATABASE_NAME") or "test_" + parts.path.lstrip("/")
+            base = databases.postgres_base_name(self.admin_url)
             worker = os.environ.get("PYTEST_XDIST_WORKER")
             self.name = f"{base}_{worker}_browser" if worker else f"{base}_browser"
             self.url = parts._replace(path="/" + self.name).geturl()
@@ -73,17 +77,19 @@ class BrowserDatabase:
             self.url = f"sqlite:///{self.name}"
 
     def _postgres(self, statement):
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
+        databases.postgres(self.admin_url, statement, self.name)
 
     def create(self):
+        """A copy of the run's migrated template."""
         if self.is_postgres:
+            template = databases.postgres_template(self.shared_dir, self.admin_url)
             # A run that was killed may have left its database behind.
             self._postgres("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            self._postgres("CREATE DATABASE {}")
+            databases.postgres(
+                self.admin_url, "CREATE DATABASE {} TEMPLATE {}", self.name, template
+            )
+        else:
+            shutil.copyfile(databases.sqlite_template(self.shared_dir), self.name)
 
     def drop(self):
         if self.is_postgres:
@@ -105,20 +111,6 @@ class SiteServer:
             return log.read().decode(errors="replace")
 
 
-def _manage(args, env, log_path):
-    with log_path.open("ab") as log:
-        finished = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-            [sys.executable, str(MANAGE_PY), *args],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=300,
-        )
-    if finished.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{log_path.read_text()[-4000:]}")
-
-
 def _wait_until_serving(url, process, log_path, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -137,7 +129,7 @@ def _wait_until_serving(url, process, log_path, timeout=60):
 def site_server(tmp_path_factory):
     """The example site, migrated and seeded, served on a free localhost port."""
     tmp_dir = tmp_path_factory.mktemp("browser_site")
-    database = BrowserDatabase(tmp_dir)
+    database = BrowserDatabase(tmp_dir, databases.shared_dir(tmp_path_factory))
     database.create()
     env = {
         **os.environ,
@@ -149,8 +141,7 @@ def site_server(tmp_path_factory):
     log_path = tmp_dir / "server.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    _manage(["migrate", "--noinput"], env, log_path)
-    _manage(["seed_demo"], env, log_path)
+    databases.manage(["seed_demo"], database.url, log_path)
     with log_path.open("ab") as log:
         # --insecure: tests.settings has DEBUG off, as a real site has, and the
         # reporter pages and the admin still need their static files served.
