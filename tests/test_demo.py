@@ -11,6 +11,7 @@ seeded once per run.
 
 import io
 import re
+import sys
 
 import pytest
 from django.core import mail
@@ -37,13 +38,18 @@ DEMO_PASSWORD = "changeme"  # noqa: S105 - the demo's own, printed in the README
 @pytest.fixture(scope="module")
 def demo_database(django_db_setup, django_db_blocker):
     """The demo, seeded once in a transaction that is rolled back after the module."""
+    outer = transaction.atomic()
     with django_db_blocker.unblock():
-        outer = transaction.atomic()
         outer.__enter__()
         try:
             call_command("seed_demo", stdout=io.StringIO())
-            yield
-        finally:
+        except BaseException:
+            outer.__exit__(*sys.exc_info())
+            raise
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
             # Nothing of the demo is left for the tests that come after this module.
