@@ -33,6 +33,35 @@ def pytest_xdist_make_scheduler(config, log):
     return PathGroupScheduling(config, log)
 
 
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def uses_database(item):
+    return item.get_closest_marker("django_db") is not None or not DATABASE_FIXTURES.isdisjoint(
+        item.fixturenames
+    )
+
+
+def pytest_collection_modifyitems(items):
+    """The browser tests first, then the tests without a database, then pytest-django's order.
+
+    pytest-django (whose hook runs first) puts tests in transactions before those that
+    commit, and tests without a database last; those can go anywhere, and going first
+    they keep a second core busy while the first builds the run's migrated template
+    (tests/databases.py). Under xdist (scripts/test: --no-loadscope-reorder) work is
+    handed out in this order, so the browser tests, the longest unit, start at once.
+    """
+    items.sort(
+        key=lambda item: 0 if item.get_closest_marker("browser") else int(uses_database(item)) + 1
+    )
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """pytest-django's hook for changing the test database settings, before it creates the
