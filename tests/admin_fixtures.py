@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth.models import Group
 
-from tests.admin_support import CASE_ADVISERS, make_case, make_user
+from tests.admin_support import CASE_ADVISERS
+from tests.factories import make_case, make_user
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
 """The example site served in a process of its own, as a new installation would run it.
 
-``manage.py runserver`` on a free localhost port, on a database made for the run (a
-temporary SQLite file, or on PostgreSQL a database of its own, dropped afterwards),
-migrated and seeded with ``seed_demo``. The browser tests drive it with Chromium;
-the flood tests send it many requests at once.
+``manage.py runserver`` on a free localhost port, on a database of its own (a copy of
+the run's migrated template: a SQLite file, or on PostgreSQL a database dropped
+afterwards, see tests/databases.py), seeded with ``seed_demo``. The browser tests
+drive it with Chromium; the flood tests send it many requests at once.
 """
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,8 +18,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-MANAGE_PY = REPO_ROOT / "example_site" / "manage.py"
+from tests import databases
+from tests.databases import MANAGE_PY, REPO_ROOT
 
 
 def free_port():
@@ -28,32 +29,39 @@ def free_port():
 
 
 class SiteDatabase:
-    """A database that only one served site uses, removed afterwards."""
+    """A database that only one served site uses: a copy of the run's migrated template.
 
-    def __init__(self, tmp_dir, suffix):
+    On PostgreSQL it is named after the run's test database, the ``purpose`` and, under
+    pytest-xdist, the worker, so parallel workers and runs never share it.
+    """
+
+    def __init__(self, tmp_dir, shared_dir, purpose):
+        self.shared_dir = shared_dir
         self.admin_url = os.environ.get("DATABASE_URL", "")
-        self.is_postgres = self.admin_url.startswith(("postgres://", "postgresql://"))
+        self.is_postgres = databases.is_postgres_url(self.admin_url)
         if self.is_postgres:
             parts = urlsplit(self.admin_url)
-            base = os.environ.get("TEST_DATABASE_NAME") or "test_" + parts.path.lstrip("/")
-            self.name = f"{base}_{suffix}"
+            base = databases.postgres_base_name(self.admin_url)
+            worker = os.environ.get("PYTEST_XDIST_WORKER")
+            self.name = f"{base}_{worker}_{purpose}" if worker else f"{base}_{purpose}"
             self.url = parts._replace(path="/" + self.name).geturl()
         else:
             self.name = str(tmp_dir / "site.sqlite3")
             self.url = f"sqlite:///{self.name}"
 
     def _postgres(self, statement):
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
+        databases.postgres(self.admin_url, statement, self.name)
 
     def create(self):
         if self.is_postgres:
+            template = databases.postgres_template(self.shared_dir, self.admin_url)
             # A run that was killed may have left its database behind.
             self._postgres("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            self._postgres("CREATE DATABASE {}")
+            databases.postgres(
+                self.admin_url, "CREATE DATABASE {} TEMPLATE {}", self.name, template
+            )
+        else:
+            shutil.copyfile(databases.sqlite_template(self.shared_dir), self.name)
 
     def drop(self):
         if self.is_postgres:
@@ -82,20 +90,6 @@ class SiteServer:
         raise RuntimeError("VmHWM not found")
 
 
-def manage(args, env, log_path):
-    with log_path.open("ab") as log:
-        finished = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-            [sys.executable, str(MANAGE_PY), *args],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=300,
-        )
-    if finished.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{log_path.read_text()[-4000:]}")
-
-
 def wait_until_serving(url, process, log_path, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -111,11 +105,15 @@ def wait_until_serving(url, process, log_path, timeout=60):
 
 
 @contextlib.contextmanager
-def served_example_site(tmp_dir, name, extra_env=None):
-    """Yield a ``SiteServer``: the example site migrated, seeded and served (tests.settings,
-    with ``extra_env`` on top), stopped and its database dropped afterwards."""
-    database = SiteDatabase(tmp_dir, name)
+def served_example_site(tmp_dir, shared_dir, purpose, extra_env=None):
+    """Yield a ``SiteServer``: the example site (tests.settings, with ``extra_env`` on
+    top) on a copy of the run's migrated database, seeded with the demo and served;
+    stopped and its database dropped afterwards."""
+    database = SiteDatabase(tmp_dir, shared_dir, purpose)
     database.create()
+    log_path = tmp_dir / "server.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -124,13 +122,10 @@ def served_example_site(tmp_dir, name, extra_env=None):
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    log_path = tmp_dir / "server.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    env.pop("TEST_DATABASE_NAME", None)  # the URL names the database to work on
     process = None
     try:
-        manage(["migrate", "--noinput"], env, log_path)
-        manage(["seed_demo"], env, log_path)
+        databases.manage(["seed_demo"], database.url, log_path)
         with log_path.open("ab") as log:
             # --insecure: tests.settings has DEBUG off, as a real site has, and the
             # reporter pages and the admin still need their static files served.

@@ -4,7 +4,7 @@ import os
 
 from argon2 import profiles
 from demo_site.settings.base import *  # noqa: F403
-from demo_site.settings.base import DATABASES, Q_CLUSTER
+from demo_site.settings.base import DATABASES, INSTALLED_APPS, Q_CLUSTER
 
 SECRET_KEY = "tests-only-secret-key-7d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f"  # noqa: S105
 DEBUG = False
@@ -24,6 +24,9 @@ if os.environ.get("TEST_PRODUCTION_ARGON2"):
     ANON_MESSAGING.pop("ARGON2")
 if os.environ.get("TEST_CLIENT_IP_HEADER"):
     ANON_MESSAGING["CLIENT_IP_HEADER"] = os.environ["TEST_CLIENT_IP_HEADER"]
+
+# A site's own page classes built on the app's mixins (tests/testapp), for the tests only.
+INSTALLED_APPS = ["tests.testapp", *INSTALLED_APPS]
 
 # Tasks run inline so tests see their effects; the broker paths have their own tests.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

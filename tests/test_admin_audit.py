@@ -11,7 +11,8 @@ from django.test import Client
 
 from anon_messaging import audit
 from anon_messaging.models import Case, CaseLogEntry, CaseOutcome
-from tests.admin_support import case_url, make_case
+from tests.admin_support import case_url
+from tests.factories import make_case
 from tests.reporter_journey import MESSAGING_SEND, log_in, submit_anonymous
 
 # The cast of the permission matrix and its cases (tests/admin_fixtures.py).
@@ -25,7 +26,7 @@ REPORTER_TEXT = "Reporter-message-that-must-not-be-logged"
 
 
 @pytest.fixture
-def worked_case(demo_site, cast):
+def worked_case(reporter_site, cast):
     """A case from the reporter journey that an adviser then works through."""
     outcome = CaseOutcome.objects.create(name="Advice given")
     reporter = Client(REMOTE_ADDR="203.0.113.77")

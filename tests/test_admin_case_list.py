@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from anon_messaging import cases
 from anon_messaging.models import Case, Message
-from tests.admin_support import LIST_URL, make_case
+from tests.admin_support import LIST_URL
+from tests.factories import make_case
 
 # The cast of the permission matrix and its cases (tests/admin_fixtures.py).
 pytest_plugins = ["tests.admin_fixtures"]

@@ -10,7 +10,8 @@ from django.test import Client
 
 from anon_messaging import cases
 from anon_messaging.models import Case, CaseOutcome, InternalNote, Message
-from tests.admin_support import LIST_URL, case_url, make_case
+from tests.admin_support import LIST_URL, case_url
+from tests.factories import make_case
 from tests.reporter_journey import MESSAGING, MESSAGING_SEND, log_in, submit_anonymous
 
 # The cast of the permission matrix and its cases (tests/admin_fixtures.py).
@@ -39,7 +40,7 @@ def adviser_client(cast):
 
 
 def test_an_intake_adviser_finds_a_new_report_replies_and_the_reporter_reads_the_reply(
-    demo_site, cast
+    reporter_site, cast
 ):
     reporter = Client()
     _response, code = submit_anonymous(reporter, "Someone keeps taking my things from the lab.")
@@ -71,7 +72,9 @@ def test_an_intake_adviser_finds_a_new_report_replies_and_the_reporter_reads_the
     assert "Read by the reporter" in page_text(adviser.get(case_url(case)))
 
 
-def test_opening_a_case_marks_the_reporters_messages_read_and_moves_new_to_open(demo_site, cast):
+def test_opening_a_case_marks_the_reporters_messages_read_and_moves_new_to_open(
+    reporter_site, cast
+):
     reporter = Client()
     _response, code = submit_anonymous(reporter, "First report text.")
     case = Case.objects.order_by("-pk").first()
@@ -180,7 +183,7 @@ def test_a_reply_ends_the_wait_for_a_response(adviser_client, assigned_case):
 # --- Internal notes ------------------------------------------------------------------------
 
 
-def test_notes_are_shown_apart_to_advisers_and_never_to_the_reporter(demo_site, cast):
+def test_notes_are_shown_apart_to_advisers_and_never_to_the_reporter(reporter_site, cast):
     reporter = Client()
     _response, code = submit_anonymous(reporter, "Report for the notes test.")
     case = Case.objects.order_by("-pk").first()
@@ -242,7 +245,7 @@ def test_inactive_outcomes_are_not_offered(adviser_client, assigned_case, outcom
     assert "Select a valid choice" in page_text(response)
 
 
-def test_close_with_outcomes_then_reopen(demo_site, cast, outcomes):
+def test_close_with_outcomes_then_reopen(reporter_site, cast, outcomes):
     reporter = Client()
     _response, code = submit_anonymous(reporter, "Report to close.")
     case = Case.objects.order_by("-pk").first()

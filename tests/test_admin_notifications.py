@@ -14,7 +14,7 @@ from wagtail.models import Site
 
 from anon_messaging import cases, notifications, schedules
 from anon_messaging.models import Case, Message, ReportingSettings
-from tests.admin_support import make_case, make_user
+from tests.factories import make_case, make_user
 from tests.reporter_journey import MESSAGING_SEND, log_in, submit_anonymous
 
 # The cast of the permission matrix and its cases (tests/admin_fixtures.py).
@@ -47,7 +47,7 @@ def run_scheduled_tasks():
 
 
 def test_a_new_report_alerts_the_intake_team_from_the_scheduled_task_not_the_request(
-    demo_site, quiet_now
+    reporter_site, intake_adviser, quiet_now
 ):
 
     reporter = Client()
@@ -58,7 +58,7 @@ def test_a_new_report_alerts_the_intake_team_from_the_scheduled_task_not_the_req
 
     run_scheduled_tasks()
     sent = alerts()
-    # No team address on the demo site: each member of the intake team, one email each.
+    # No team address on the site: each member of the intake team, one email each.
     assert [m.to for m in sent] == [["adviser@example.org"]]
     case.refresh_from_db()
     assert not case.adviser_alert_pending
@@ -67,7 +67,7 @@ def test_a_new_report_alerts_the_intake_team_from_the_scheduled_task_not_the_req
     assert len(alerts()) == 1  # nothing new, nothing sent
 
 
-def test_a_burst_of_reporter_messages_gives_one_email(demo_site, cast):
+def test_a_burst_of_reporter_messages_gives_one_email(reporter_site, cast):
     reporter = Client()
     _response, code = submit_anonymous(reporter, "First report.")
     case = Case.objects.order_by("-pk").first()
@@ -85,7 +85,7 @@ def test_a_burst_of_reporter_messages_gives_one_email(demo_site, cast):
     assert [m.to for m in alerts()] == [["alice@example.org"], ["alice@example.org"]]
 
 
-def test_the_email_says_only_that_there_is_activity(demo_site, cast):
+def test_the_email_says_only_that_there_is_activity(reporter_site, intake_adviser, cast):
     reporter = Client()
     _response, code = submit_anonymous(reporter, "Very specific incident words.")
     case = Case.objects.order_by("-pk").first()
@@ -159,7 +159,7 @@ class FailingBackend:
         raise ConnectionRefusedError("mail server down")
 
 
-def test_a_mail_failure_loses_nothing_and_the_next_run_sends(demo_site, cast, settings):
+def test_a_mail_failure_loses_nothing_and_the_next_run_sends(reporter_site, cast, settings):
     reporter = Client()
     _response, code = submit_anonymous(reporter, "Report during an outage.")
     case = Case.objects.order_by("-pk").first()

@@ -7,10 +7,13 @@ changed by a refused POST.
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 
 from anon_messaging.models import Case, CaseLogEntry, CaseOutcome, InternalNote, Message
-from tests.admin_support import LIST_URL, case_url, make_case
+from tests.admin_support import LIST_URL, case_url
+from tests.factories import make_case
+from tests.reporter_journey import submit_anonymous
 
 # The cast of the permission matrix and its cases (tests/admin_fixtures.py).
 pytest_plugins = ["tests.admin_fixtures"]
@@ -296,11 +299,10 @@ def test_site_history_lists_case_entries_only_to_those_who_may_see_the_case(
         assert (assigned_case.reference in response.content.decode()) is sees, who
 
 
-def test_report_form_pages_do_not_list_cases_as_usage(client, cast, demo_site):
-    from anon_messaging.pages import ReportFormPage
-
-    form_page = ReportFormPage.objects.get(slug="anonymous")
-    case = Case.objects.filter(form_page=form_page).first()
+def test_report_form_pages_do_not_list_cases_as_usage(client, cast, reporter_site):
+    form_page = reporter_site.anonymous_form
+    submit_anonymous(Client(), "A report sent through the form.")
+    case = Case.objects.get(form_page=form_page)
     client.force_login(cast.superuser)
     response = client.get(reverse("wagtailadmin_pages:usage", args=[form_page.pk]))
     assert response.status_code == 200

@@ -1,5 +1,5 @@
 """The admin around the cases: the dashboard panel, the "Case advisers" group the migration
-creates, Wagtail's Forms menu, the outcomes list and the demo data."""
+creates, Wagtail's Forms menu and the outcomes list. The demo's data: tests/test_demo.py."""
 
 import re
 from datetime import timedelta
@@ -7,13 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from anon_messaging.models import Case, CaseOutcome
 from anon_messaging.pages import ReportFormPage
-from tests.admin_support import LIST_URL, make_case
+from tests.admin_support import LIST_URL
+from tests.factories import make_case
 
 # The cast of the permission matrix and its cases (tests/admin_fixtures.py).
 pytest_plugins = ["tests.admin_fixtures"]
@@ -122,10 +122,11 @@ def test_group_editing_offers_the_case_permissions(client, cast):
 
 
 @pytest.mark.parametrize("who", ["superuser", "editor"])
-def test_report_forms_are_not_listed_under_forms(client, cast, demo_site, who):
+def test_report_forms_are_not_listed_under_forms(client, cast, reporter_site, who):
     client.force_login(getattr(cast, who))
     response = client.get(reverse("wagtailforms:index"))
     assert response.status_code in (200, 302)
+    assert ReportFormPage.objects.count() == 2
     for page in ReportFormPage.objects.all():
         assert page.title not in text(response)
         submissions = client.get(reverse("wagtailforms:list_submissions", args=[page.pk]))
@@ -156,20 +157,3 @@ def test_the_outcomes_list_is_under_settings_for_administrators(client, cast):
     home = client.get(HOME).content.decode()
     assert "/admin/anon_messaging/caseoutcome/" not in home
     assert LIST_URL in home
-
-
-# --- The demo -------------------------------------------------------------------------------------
-
-
-def test_the_demo_adviser_has_a_populated_case_list(demo_site):
-    client = Client()
-    assert client.login(username="adviser", password="changeme")  # noqa: S106
-    listing = client.get(LIST_URL)
-    assert listing.status_code == 200
-    references = set(re.findall(r"R-[0-9A-Z]{6}", listing.content.decode()))
-    statuses = set(Case.objects.values_list("status", flat=True))
-    assert len(references) >= 5
-    assert {"new", "open", "closed"} <= statuses
-    mine = Case.objects.get(assigned_to__username="adviser")
-    assert mine.messages.count() >= 3 and mine.notes.count() == 1
-    assert CaseOutcome.objects.exists()

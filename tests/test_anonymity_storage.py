@@ -40,8 +40,8 @@ BROWSER = {"REMOTE_ADDR": ADDRESS, "HTTP_USER_AGENT": USER_AGENT, "HTTP_REFERER"
 
 
 @pytest.fixture
-def new_cases(demo_site):
-    """The cases this test makes; the demo has cases of its own."""
+def new_cases(reporter_site):
+    """The cases this test makes."""
     return cases_from_now()
 
 
@@ -232,7 +232,7 @@ def error_report_texts(outbox):
     return {f"email {n}": f"{m.subject}\n{m.body}\n{m.alternatives}" for n, m in enumerate(outbox)}
 
 
-def test_an_error_report_from_a_log_in_holds_no_code(demo_site, client, error_reports):
+def test_an_error_report_from_a_log_in_holds_no_code(reporter_site, client, error_reports):
     _response, code = submit_anonymous(client, "Report before the failure.")
     failing = type(client)(raise_request_exception=False, **BROWSER)
     with mock.patch.object(codes, "verify_code", side_effect=RuntimeError("hasher broke")):
@@ -244,7 +244,7 @@ def test_an_error_report_from_a_log_in_holds_no_code(demo_site, client, error_re
     assert found_in(texts, {ADDRESS, USER_AGENT, REFERRER}) == []
 
 
-def test_an_error_report_from_a_report_form_holds_no_answers(demo_site, client, error_reports):
+def test_an_error_report_from_a_report_form_holds_no_answers(reporter_site, client, error_reports):
     failing = type(client)(raise_request_exception=False, **BROWSER)
     with mock.patch.object(cases, "create_case", side_effect=RuntimeError("storage broke")):
         response = submit(
@@ -257,7 +257,7 @@ def test_an_error_report_from_a_report_form_holds_no_answers(demo_site, client, 
 
 
 def test_an_error_report_from_a_conversation_holds_no_session_key(
-    demo_site, client, error_reports, settings
+    reporter_site, client, error_reports, settings
 ):
     _response, code = submit_anonymous(client, "Logged-in report.")
     reporter = type(client)(raise_request_exception=False, **BROWSER)
@@ -273,7 +273,7 @@ def test_an_error_report_from_a_conversation_holds_no_session_key(
     assert found_in(texts, secrets_) == []
 
 
-def test_html_error_reports_hold_no_local_variables(demo_site, client, settings):
+def test_html_error_reports_hold_no_local_variables(reporter_site, client, settings):
     settings.ADMINS = [("Operations", "ops@example.org")]
     _response, code = submit_anonymous(client, "HTML report check.")
     failing = type(client)(raise_request_exception=False)

@@ -26,8 +26,8 @@ from tests.reporter_journey import (
 
 
 @pytest.fixture
-def new_cases(demo_site):
-    """The cases this test makes; the demo has cases of its own."""
+def new_cases(reporter_site):
+    """The cases this test makes."""
     return cases_from_now()
 
 
@@ -88,7 +88,7 @@ def test_generated_codes_are_16_symbols_drawn_from_the_whole_alphabet():
     assert len(set(drawn)) == len(drawn)
 
 
-def test_thank_you_page_shows_the_code_once_grouped_in_fours(demo_site, client):
+def test_thank_you_page_shows_the_code_once_grouped_in_fours(reporter_site, client):
     response, code = submit_anonymous(client, "Someone keeps shouting at me.")
     assert code is not None
     groups = code.split("-")
@@ -148,7 +148,7 @@ def test_normalise_rejects_what_is_not_a_code(typed):
     assert codes.normalise_code(typed) is None
 
 
-def test_log_in_works_with_each_way_of_typing_the_code(demo_site, client, monkeypatch):
+def test_log_in_works_with_each_way_of_typing_the_code(reporter_site, client, monkeypatch):
     # A code holding 0, 1 and V, so each look-alike has something to stand for.
     known = report_with_code(client, monkeypatch, "Typed-entry report.", code_with_symbols("0V1X"))
     shown = codes.format_code(known)
@@ -223,7 +223,7 @@ def test_each_log_in_attempt_costs_exactly_one_argon2_verification(
         assert len(argon2_verifications) == 1, how
 
 
-def test_log_in_queries_do_not_grow_with_the_number_of_cases(demo_site, client, monkeypatch):
+def test_log_in_queries_do_not_grow_with_the_number_of_cases(reporter_site, client, monkeypatch):
     known = report_with_code(client, monkeypatch, "The case to log in to.")
 
     def queries_for_log_in():
@@ -248,7 +248,9 @@ def comparable(response):
     return response.status_code, headers, without_csrf_token(response.content.decode())
 
 
-def test_unknown_wrong_and_malformed_codes_get_identical_answers(demo_site, client, monkeypatch):
+def test_unknown_wrong_and_malformed_codes_get_identical_answers(
+    reporter_site, client, monkeypatch
+):
     known = report_with_code(client, monkeypatch, "A real case.")
     attempts = attempts_for(known)
     del attempts["right code"]
@@ -270,7 +272,7 @@ def test_unknown_wrong_and_malformed_codes_get_identical_answers(demo_site, clie
         assert answer == first, how
 
 
-def test_a_wrong_code_never_reveals_the_case(demo_site, client, monkeypatch):
+def test_a_wrong_code_never_reveals_the_case(reporter_site, client, monkeypatch):
     known = report_with_code(client, monkeypatch, "Secret report text.")
     response = log_in(client, other_code_with_selector(known))
     assert response.status_code == 200

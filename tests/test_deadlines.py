@@ -2,7 +2,8 @@
 statutory markers (EU 2019/1937 art. 9), through the report form, the admin settings form,
 the case-view include and the list columns.
 
-Dates: 2026-06-05 is a Friday; 2026-12-23 a Wednesday; Europe/London is the demo's zone.
+Dates: 2026-06-05 is a Friday; 2026-12-23 a Wednesday; Europe/London is the example
+site's zone (TIME_ZONE).
 """
 
 import re
@@ -115,7 +116,7 @@ def test_response_due_at_counts_working_days_of_the_site(
     assert deadlines.response_due_at(site, start) == expected
 
 
-def test_a_report_sent_through_the_form_is_due_after_a_closure(demo_site, client):
+def test_a_report_sent_through_the_form_is_due_after_a_closure(reporter_site, client):
     site_settings = ReportingSettings.for_site(Site.objects.get(is_default_site=True))
     today = timezone.localdate()
     closed_until = today + timedelta(days=20)
@@ -143,7 +144,9 @@ def test_a_site_without_settings_uses_the_defaults_and_creates_nothing(db):
     assert deadlines.response_due_at(None, at(2026, 6, 5, 23, 59)) == due
 
 
-def test_broken_settings_fall_back_to_monday_to_friday_and_the_report_is_stored(demo_site, client):
+def test_broken_settings_fall_back_to_monday_to_friday_and_the_report_is_stored(
+    reporter_site, client
+):
     # Saved around the admin form's validation, for example by a data migration.
     ReportingSettings.objects.update(time_zone="Mars/Olympus_Mons", working_weekdays="")
 

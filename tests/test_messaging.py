@@ -26,8 +26,8 @@ LOG_OUT_BUTTON = ">Log out</button>"
 
 
 @pytest.fixture
-def new_cases(demo_site):
-    """The cases this test makes; the demo has cases of its own."""
+def new_cases(reporter_site):
+    """The cases this test makes."""
     return cases_from_now()
 
 

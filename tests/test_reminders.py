@@ -5,7 +5,6 @@ Dates: 2026-06-05 is a Friday. The scan takes the time it runs at, so a test can
 "later" without waiting.
 """
 
-import io
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -300,7 +299,7 @@ def test_the_case_history_records_each_reminder_and_escalation(site, site_settin
 
 
 def test_a_reply_ends_the_episode_and_the_next_reporter_message_starts_a_new_one(
-    demo_site, client, site_settings
+    reporter_site, client, site_settings
 ):
     _response, code = submit_anonymous(client, SECRET)
     case = Case.objects.latest("pk")
@@ -413,29 +412,3 @@ def test_the_scan_costs_the_same_queries_however_many_cases(
     to_managers = count // 2 - to_team
     assert len(sent(REMINDER_SUBJECT)) == to_team + 2 * to_managers
     assert len(sent(ESCALATION_SUBJECT)) == 2 * (count // 2)
-
-
-# --- The demo -----------------------------------------------------------------------------
-
-
-def test_the_demos_first_scan_sends_a_reminder_and_an_escalation_every_time_it_starts(
-    demo_site,
-):
-    def first_scan():
-        mail.outbox.clear()
-        reminders.scan()
-        return (
-            [e.to for e in sent(REMINDER_SUBJECT)],
-            [e.to for e in sent(ESCALATION_SUBJECT)],
-        )
-
-    reminded, escalated = first_scan()
-    assert ["admin@example.org"] in reminded
-    assert escalated == [["manager@example.org"]]
-    assert first_scan() == ([], [])
-
-    # scripts/demo runs seed_demo at every start: the unanswered demo cases are re-armed.
-    call_command("seed_demo", stdout=io.StringIO())
-    reminded, escalated = first_scan()
-    assert reminded == [["admin@example.org"]]
-    assert escalated == [["manager@example.org"]]

@@ -1,5 +1,10 @@
 """The reminder scan through a Redis broker: configuration only, against the real Redis on
-127.0.0.1:6379 (``TEST_REDIS_URL`` to point elsewhere).
+127.0.0.1:6379 (``TEST_REDIS_URL`` to point elsewhere). Marked ``redis``; never skipped: a
+missing Redis fails the run (.ci/run makes sure one is running).
+
+Parallel runs (pytest-xdist) do not share anything in Redis: each worker uses a database of
+its own (the URL's database number plus the worker's number), and each test a queue of its
+own, deleted afterwards.
 
 django-q2 reads ``Q_CLUSTER`` once at import, so the test switches its ``Conf`` to Redis,
 as a site's settings would with ``"redis": "redis://..."``. The scheduler puts the task
@@ -11,6 +16,7 @@ import os
 import uuid
 from datetime import timedelta
 from multiprocessing import Event, Value
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -33,7 +39,33 @@ from wagtail.models import Site
 from anon_messaging import schedules
 from anon_messaging.models import Case
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
+pytestmark = pytest.mark.redis
+
+# Redis has databases 0 to 15; the tests use 4 and up, one for each xdist worker.
+FIRST_DATABASE, DATABASES = 4, 16
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ... under pytest-xdist
+
+
+def redis_url_for_this_worker(url, worker=WORKER):
+    """``url`` with its database number moved on by the xdist worker's number."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or FIRST_DATABASE)
+    if worker.startswith("gw"):
+        span = DATABASES - FIRST_DATABASE
+        database = FIRST_DATABASE + (database - FIRST_DATABASE + int(worker[2:])) % span
+    return parts._replace(path=f"/{database}").geturl()
+
+
+REDIS_URL = redis_url_for_this_worker(
+    os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{FIRST_DATABASE}")
+)
+
+
+def test_each_xdist_worker_has_a_redis_database_of_its_own():
+    urls = {redis_url_for_this_worker("redis://127.0.0.1:6379/4", f"gw{n}") for n in range(12)}
+    assert len(urls) == 12
+    assert redis_url_for_this_worker("redis://127.0.0.1:6379/4", "") == "redis://127.0.0.1:6379/4"
+    assert redis_url_for_this_worker("redis://h:6379/6", "gw1") == "redis://h:6379/7"
 
 
 @pytest.fixture
@@ -43,9 +75,15 @@ def redis_broker(monkeypatch):
     monkeypatch.setattr(Conf, "ORM", None)
     monkeypatch.setattr(Conf, "DJANGO_REDIS", None)
     monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
-    broker = get_broker(list_key=f"anon_messaging_test_{uuid.uuid4().hex}")
+    broker = get_broker(list_key=f"anon_messaging_test_{WORKER or 'main'}_{uuid.uuid4().hex}")
     assert isinstance(broker, Redis)
-    assert broker.ping()
+    try:
+        broker.ping()
+    except Exception as error:  # a missing Redis fails the test, with what to do about it
+        pytest.fail(
+            f"No Redis at {REDIS_URL} ({error}). The tests marked redis need one: start it "
+            "(see .ci/run) or point TEST_REDIS_URL at one."
+        )
     yield broker
     broker.delete_queue()
 

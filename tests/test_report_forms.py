@@ -28,8 +28,8 @@ from tests.reporter_journey import (
 
 
 @pytest.fixture
-def new_cases(demo_site):
-    """The cases this test makes; the demo has cases of its own."""
+def new_cases(reporter_site):
+    """The cases this test makes."""
     return cases_from_now()
 
 

@@ -33,7 +33,7 @@ from tests.security_support import (
 
 
 @pytest.fixture
-def two_reporters(demo_site):
+def two_reporters(reporter_site):
     """Two reporters, each logged in to their own case, with a reply waiting for each."""
     people = []
     for _ in range(2):
@@ -86,7 +86,7 @@ def test_without_a_session_no_case_is_reachable(two_reporters):
     assert f"reply {alice_marker}" not in stranger.post(MESSAGING_LOGOUT).content.decode()
 
 
-def test_a_planted_session_is_replaced_at_log_in(demo_site):
+def test_a_planted_session_is_replaced_at_log_in(reporter_site):
     code = send_anonymous_report(Client(), "Fixation target.")
     # The attacker makes a session and plants its key in the reporter's browser.
     planted = SessionStore()
@@ -130,7 +130,7 @@ def test_an_idle_session_ends_and_its_cookie_with_it(two_reporters, settings):
     assert is_log_in_page(thief.get(MESSAGING))
 
 
-def test_the_session_holds_the_case_id_only_and_ends_with_the_browser(demo_site):
+def test_the_session_holds_the_case_id_only_and_ends_with_the_browser(reporter_site):
     reporter = Client()
     code = send_anonymous_report(reporter, "Session contents.")
     response = log_in(reporter, code)

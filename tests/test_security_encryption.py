@@ -17,6 +17,7 @@ from django.test import Client
 from anon_messaging import cases
 from anon_messaging.fields import derived_key
 from anon_messaging.models import Case, ContactDetails, InternalNote, Message
+from tests import factories
 from tests.reporter_journey import case_for_code
 from tests.security_support import (
     ANONYMOUS_FORM,
@@ -46,10 +47,19 @@ def use_keys(settings, keys):
     settings.ANON_MESSAGING = {**settings.ANON_MESSAGING, "ENCRYPTION_KEYS": keys}
 
 
-def demo_site_under(settings, keys):
-    """The demo site (its sample cases included) built while ``keys`` are configured."""
+def site_under(settings, keys):
+    """The reporter pages, an adviser, and cases already there (one each way, with a
+    conversation and a note), all made while ``keys`` are configured."""
     use_keys(settings, keys)
-    call_command("seed_demo", stdout=_Sink())
+    factories.reporter_site()
+    adviser = factories.make_adviser()
+    for route in (Case.Route.ANONYMOUS, Case.Route.CONTACT):
+        case, _code = factories.make_case(route=route, what_happened=f"Earlier {route} report.")
+        cases.post_message(case, sender=Message.Sender.REPORTER, body="An earlier message.")
+        cases.post_message(
+            case, sender=Message.Sender.ADVISER, body="An earlier reply.", author=adviser
+        )
+        InternalNote.objects.create(case=case, author=adviser, body="An earlier note.")
 
 
 def raw_column(model, field_name):
@@ -112,7 +122,7 @@ def write_everything(marker):
 
 
 def test_database_dump_reveals_no_report_text(db, settings):
-    demo_site_under(settings, [OLD_KEY])
+    site_under(settings, [OLD_KEY])
     _reporter, texts = write_everything(random_text())
 
     for model, field_name in ENCRYPTED_COLUMNS:
@@ -132,7 +142,7 @@ def test_database_dump_reveals_no_report_text(db, settings):
 
 
 def test_rotation_keeps_old_rows_readable_and_reencrypt_moves_them(db, settings):
-    demo_site_under(settings, [OLD_KEY])
+    site_under(settings, [OLD_KEY])
     reporter, old_texts = write_everything(random_text())
 
     # A new key first: old rows still read, through the reporter's own pages too.
@@ -173,7 +183,7 @@ def test_rotation_keeps_old_rows_readable_and_reencrypt_moves_them(db, settings)
 
 
 def test_reencrypt_refuses_values_no_key_can_read(db, settings):
-    demo_site_under(settings, [OLD_KEY])
+    site_under(settings, [OLD_KEY])
     write_everything(random_text())
     use_keys(settings, [NEW_KEY])
     with pytest.raises(CommandError, match="could not be read with any configured key"):
@@ -181,7 +191,7 @@ def test_reencrypt_refuses_values_no_key_can_read(db, settings):
 
 
 def test_reencrypt_moves_a_site_off_the_demo_key(db, settings):
-    demo_site_under(settings, [])
+    site_under(settings, [])
     reporter, texts = write_everything(random_text())
     for value in raw_column(Message, "body"):
         Fernet(derived_key(settings.SECRET_KEY)).decrypt(value.encode("ascii"))
@@ -192,7 +202,7 @@ def test_reencrypt_moves_a_site_off_the_demo_key(db, settings):
 
 
 def test_report_forms_store_encrypted_answers_only(db, settings):
-    demo_site_under(settings, [OLD_KEY])
+    site_under(settings, [OLD_KEY])
     marker = random_text()
     client = Client()
     assert (

@@ -25,6 +25,7 @@ from django.utils import timezone
 from anon_messaging import cases, codes, tasks
 from anon_messaging.models import Case, Message
 from anon_messaging.sessions import SESSION_CASE_KEY
+from tests import databases
 from tests.reporter_journey import (
     ANONYMOUS_FORM,
     MESSAGING,
@@ -300,10 +301,13 @@ def test_a_reporter_session_row_ends_with_the_idle_time_and_is_cleared(demo, set
 # --- Memory under a flood, on a served site with the production argon2 cost -------------------
 
 
-def test_a_worker_under_50_simultaneous_log_ins_stays_within_its_bound(tmp_path):
+def test_a_worker_under_50_simultaneous_log_ins_stays_within_its_bound(
+    tmp_path, tmp_path_factory
+):
     bound = 2  # ARGON2_MAX_CONCURRENT's default
     with served_example_site(
         tmp_path,
+        databases.shared_dir(tmp_path_factory),
         "flood",
         {"TEST_PRODUCTION_ARGON2": "1", "TEST_CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR"},
     ) as server:

@@ -1,6 +1,6 @@
 """Reporter pages leave no trace: strict headers, nothing fetched from another host.
 
-Every reporter page of the demo (home, both report forms, thank-you pages, log-in,
+Every reporter page of the site (home, both report forms, thank-you pages, log-in,
 conversation, logged out, support pages, error pages) is rendered through HTTP
 and checked for the headers and for any URL that would make the browser contact
 another host. The only one allowed is the quick-exit link to the site's
@@ -13,11 +13,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
 from django.test import Client
-from wagtail.models import Page, Site
+from wagtail.models import Page
 
 from anon_messaging import cases
 from anon_messaging.models import Message, ReportingSettings
 from anon_messaging.security import CONTENT_SECURITY_POLICY
+from tests.factories import PASSWORD
 from tests.reporter_journey import case_for_code
 from tests.security_support import (
     ANONYMOUS_FORM,
@@ -40,8 +41,8 @@ NEUTRAL_SITE = "https://neutral.example.net/weather?today=1"
 
 
 @pytest.fixture
-def site(demo_site):
-    site = Site.objects.get(is_default_site=True)
+def site(reporter_site):
+    site = reporter_site.site
     reporting = ReportingSettings.for_site(site)
     reporting.quick_exit_url = NEUTRAL_SITE
     reporting.save()
@@ -224,9 +225,9 @@ def test_production_settings_make_cookies_secure(monkeypatch):
     "admin_path",
     ["/admin/", "/admin/pages/", "/admin/pages/{page}/edit/", "/admin/pages/{page}/view_draft/"],
 )
-def test_admin_keeps_its_own_headers(site, admin_path):
+def test_admin_keeps_its_own_headers(site, site_admin, admin_path):
     admin = Client()
-    admin.login(username="admin", password="changeme")
+    assert admin.login(username="admin", password=PASSWORD)
     messaging = Page.objects.get(url_path__endswith="/messaging/")
     response = admin.get(admin_path.format(page=messaging.pk))
     assert response.status_code == 200

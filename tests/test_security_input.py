@@ -23,6 +23,7 @@ from wagtail.models import Page, Site
 from anon_messaging import cases
 from anon_messaging.forms import new_submission_token
 from anon_messaging.models import Case, ContactDetails, InternalNote, Message, ReportingSettings
+from tests.factories import PASSWORD
 from tests.reporter_journey import case_for_code
 from tests.security_support import (
     ANONYMOUS_FORM,
@@ -56,7 +57,7 @@ CSRF_TEXT = "Your form was not sent"
 
 
 @pytest.fixture
-def site(demo_site, settings):
+def site(reporter_site, site_admin, intake_adviser, settings):
     use_throttle_cache(settings)
     return Site.objects.get(is_default_site=True)
 
@@ -74,7 +75,7 @@ def assert_shown_escaped(html, texts):
 
 def admin_client():
     client = Client()
-    assert client.login(username="admin", password="changeme")
+    assert client.login(username="admin", password=PASSWORD)
     return client
 
 

@@ -60,7 +60,7 @@ def verifications(monkeypatch):
 
 
 @pytest.fixture
-def victim(demo_site):
+def victim(reporter_site):
     """A reporter's case with messaging, and its code (known only to the test)."""
     case, code = cases.create_case(
         route=Case.Route.ANONYMOUS,

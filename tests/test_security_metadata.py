@@ -27,6 +27,7 @@ from wagtail.models import Site
 
 from anon_messaging import cases, notifications, reminders, retention
 from anon_messaging.models import Case, Message, ReportingSettings
+from tests.factories import PASSWORD
 from tests.reporter_journey import case_for_code
 from tests.security_support import (
     ANONYMOUS_FORM,
@@ -200,7 +201,7 @@ def capture_every_logger(caplog, monkeypatch):
 
 @pytest.mark.parametrize("client_ip_header", [None, "HTTP_X_FORWARDED_FOR"])
 def test_full_journey_leaves_no_identifying_metadata(
-    demo_site, settings, caplog, monkeypatch, client_ip_header
+    reporter_site, site_admin, intake_adviser, settings, caplog, monkeypatch, client_ip_header
 ):
     use_throttle_cache(settings)
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
@@ -211,7 +212,7 @@ def test_full_journey_leaves_no_identifying_metadata(
     reporting.manager_emails = "manager@example.org"
     reporting.save()
     adviser_client = Client(**IDENTIFYING_HEADERS)
-    assert adviser_client.login(username="admin", password="changeme")
+    assert adviser_client.login(username="admin", password=PASSWORD)
 
     capture_every_logger(caplog, monkeypatch)
     # Log every SQL statement with its parameters, so whatever was written shows in the logs.

@@ -36,8 +36,8 @@ def now():
 
 
 @pytest.fixture
-def sites(demo_site):
-    """The demo site keeps closed cases 30 days; a second site keeps them the default 365."""
+def sites(reporter_site, intake_adviser):
+    """The main site keeps closed cases 30 days; a second site keeps them the default 365."""
     main = Site.objects.get(is_default_site=True)
     main_settings = ReportingSettings.for_site(main)
     main_settings.retention_days = 30

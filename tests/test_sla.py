@@ -27,20 +27,20 @@ def set_sla(text):
     site_settings.save()
 
 
-def test_support_page_shows_the_demo_response_time(demo_site, client):
+def test_support_page_shows_the_sites_response_time(reporter_site, client):
     page = client.get(SUPPORT).content.decode()
     assert "We aim to respond within 3 working days, Monday to Friday" in page
     assert "{sla}" not in page
 
 
-def test_the_response_time_follows_the_setting(demo_site, client):
+def test_the_response_time_follows_the_setting(reporter_site, client):
     set_sla("2 working days")
     page = client.get(SUPPORT).content.decode()
     assert "We aim to respond within 2 working days," in page
     assert "3 working days" not in page
 
 
-def test_the_response_time_is_escaped(demo_site, client):
+def test_the_response_time_is_escaped(reporter_site, client):
     set_sla(HOSTILE_SLA)
     page = client.get(SUPPORT).content.decode()
     assert f"We aim to respond within {ESCAPED_SLA}, Monday to Friday" in page
@@ -48,7 +48,7 @@ def test_the_response_time_is_escaped(demo_site, client):
     assert "{sla}" not in page
 
 
-def test_the_placeholder_works_in_questions_intro_and_text_blocks(demo_site, client):
+def test_the_placeholder_works_in_questions_intro_and_text_blocks(reporter_site, client):
     set_sla(HOSTILE_SLA)
     page = SupportPage.objects.get(slug="anonymous-messaging")
     page.intro = "<p>Intro promise: {sla}.</p>"
@@ -64,7 +64,7 @@ def test_the_placeholder_works_in_questions_intro_and_text_blocks(demo_site, cli
     assert "<b>3</b>" not in shown
 
 
-def test_text_that_looks_like_template_code_renders_as_written(demo_site, client, admin_user):
+def test_text_that_looks_like_template_code_renders_as_written(reporter_site, client, admin_user):
     page = SupportPage.objects.get(slug="anonymous-messaging")
     page.intro = "<p>Literal {{ request }} and {% debug %} and {{ page.title }} and {sla}.</p>"
     page.body = [
@@ -89,9 +89,10 @@ def test_text_that_looks_like_template_code_renders_as_written(demo_site, client
     assert "tests-only-secret-key" not in shown
 
 
-def test_the_placeholder_works_on_report_messaging_and_thank_you_pages(demo_site, client):
+def test_the_placeholder_works_on_report_messaging_and_thank_you_pages(reporter_site, client):
     set_sla(HOSTILE_SLA)
-    # The demo's contact form promises a reply within {sla} in its intro and thank-you text.
+    # The contact form (as the demo's) promises a reply within {sla} in its intro and thank-you
+    # text (tests.factories.CONTACT_INTRO and CONTACT_THANK_YOU).
     form_page = client.get(CONTACT_FORM).content.decode()
     assert f"usually within {ESCAPED_SLA}." in form_page
     thank_you = submit(client, CONTACT_FORM, contact_answers("SLA check.")).content.decode()
@@ -105,7 +106,7 @@ def test_the_placeholder_works_on_report_messaging_and_thank_you_pages(demo_site
     assert "{sla}" not in form_page + thank_you + conversation
 
 
-def test_every_editor_field_with_the_placeholder_is_filled(demo_site, client):
+def test_every_editor_field_with_the_placeholder_is_filled(reporter_site, client):
     set_sla("5 days")
     messaging = MessagingPage.objects.get()
     messaging.intro = "<p>Messaging intro {sla}.</p>"

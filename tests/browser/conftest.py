@@ -2,8 +2,9 @@
 
 The example site runs in its own process (``manage.py runserver``) on a free
 localhost port, on a database made for this run: a temporary SQLite file, or,
-when the suite runs on PostgreSQL, a database of its own on that server. It is
-migrated and seeded with ``seed_demo`` as a new installation would be.
+when the suite runs on PostgreSQL, a database of its own on that server. It is a
+copy of the run's migrated template (tests/databases.py: ``manage.py migrate``, as
+a new installation is migrated), seeded with ``seed_demo``.
 
 Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; Playwright's
 own browser download is never used. Every request that would leave localhost is
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.served_site import served_example_site
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -40,7 +42,9 @@ DEMO_PASSWORD = "changeme"
 @pytest.fixture(scope="package")
 def site_server(tmp_path_factory):
     """The example site, migrated and seeded, served on a free localhost port."""
-    with served_example_site(tmp_path_factory.mktemp("browser_site"), "browser") as server:
+    with served_example_site(
+        tmp_path_factory.mktemp("browser_site"), databases.shared_dir(tmp_path_factory), "browser"
+    ) as server:
         yield server
 
 

@@ -1,6 +1,7 @@
 """What reporters and advisers do, as browser steps, and the checks the tests share."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -10,7 +11,11 @@ CODE_PATTERN = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}")
 AXE_SOURCE = (Path(__file__).parent / "axe.min.js").read_text()
 # WCAG 2.0, 2.1 and 2.2 at levels A and AA: the standard for public-sector sites.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The pictures docs/accessibility.md shows. A run writes them there only when asked,
+# with ANON_MESSAGING_SCREENSHOTS=1, and otherwise into a temporary directory, so a
+# test run leaves the checkout as it found it.
+DOCS_SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS_ENV = "ANON_MESSAGING_SCREENSHOTS"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
@@ -139,16 +144,21 @@ def focus_state(page):
     return page.evaluate(FOCUS_STATE_JS)
 
 
-def save_screenshots(page, name, *, sizes=(("desktop", DESKTOP), ("phone", PHONE))):
+def docs_screenshots_wanted():
+    """True when this run should rewrite the screenshots in docs/screenshots/."""
+    return os.environ.get(SCREENSHOTS_ENV, "").strip() not in ("", "0")
+
+
+def save_screenshots(page, name, directory, *, sizes=(("desktop", DESKTOP), ("phone", PHONE))):
     """Full-page PNG files of the page at each width, for docs/accessibility.md."""
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     paths = []
     # No focus ring or text cursor left over from the last step in the pictures.
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     for label, size in sizes:
         page.set_viewport_size(size)
-        path = SCREENSHOT_DIR / f"{name}-{label}.png"
+        path = directory / f"{name}-{label}.png"
         page.screenshot(path=str(path), full_page=True, animations="disabled")
         paths.append(path)
     page.set_viewport_size(original)
@@ -287,14 +297,14 @@ def adviser_reply(page, text):
     expect(page.locator(".am-thread__message--adviser").last).to_contain_text(text)
 
 
-def save_admin_screenshot(page, name):
+def save_admin_screenshot(page, name, directory):
     """A desktop PNG of a whole admin page, from the top.
 
     The Wagtail admin scrolls inside its own layout rather than the document, so
     a full-page screenshot would stop at the window: the window is made as tall
     as the content instead.
     """
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     page.goto(page.url.split("#")[0], wait_until="networkidle")
     height = page.evaluate(
@@ -304,7 +314,7 @@ def save_admin_screenshot(page, name):
     page.set_viewport_size({"width": DESKTOP["width"], "height": min(height, 4000)})
     page.mouse.move(0, 0)  # no hover effect left where the last click was
     page.wait_for_timeout(300)  # let the resized layout's transitions finish
-    path = SCREENSHOT_DIR / f"{name}-desktop.png"
+    path = directory / f"{name}-desktop.png"
     page.screenshot(path=str(path), animations="disabled")
     page.set_viewport_size(original)
     return path

@@ -9,12 +9,14 @@ from playwright.sync_api import expect
 
 from .conftest import Sessions, assert_no_server_errors
 from .steps import (
-    SCREENSHOT_DIR,
+    DOCS_SCREENSHOT_DIR,
+    SCREENSHOTS_ENV,
     adviser_log_in,
     adviser_open_newest_case,
     adviser_reply,
     axe_violations,
     describe_violations,
+    docs_screenshots_wanted,
     focus_state,
     make_anonymous_report,
     page_width,
@@ -51,10 +53,19 @@ NARROW = {"width": 320, "height": 640}
 
 
 @pytest.fixture(scope="module")
-def audit(browser, site_server):
+def screenshot_dir(tmp_path_factory):
+    """docs/screenshots/ when the run is asked to rewrite them (ANON_MESSAGING_SCREENSHOTS=1),
+    otherwise a temporary directory: the pictures are taken and checked either way."""
+    if docs_screenshots_wanted():
+        return DOCS_SCREENSHOT_DIR
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def audit(browser, site_server, screenshot_dir):
     """Walk every reporter page once (and the adviser's case list and case view),
     recording at each: axe-core at desktop width and at 320 px, the page's width at
-    320 px, and screenshots of the pictured pages."""
+    320 px, and screenshots of the pictured pages (into ``screenshot_dir``)."""
     started = time.time()
     log_offset = site_server.log_size()
     sessions = Sessions(browser, site_server.url)
@@ -72,7 +83,7 @@ def audit(browser, site_server):
             entry["axe_at_320"] = axe_violations(page)
             page.set_viewport_size(size)
             if name in PICTURED_PAGES:
-                save_screenshots(page, name)
+                save_screenshots(page, name, screenshot_dir)
         results[name] = entry
 
     def reply_in_admin(what_happened, text):
@@ -82,12 +93,12 @@ def audit(browser, site_server):
         )
         adviser_reply(adviser, text)
         check(adviser, "adviser-case", reporter_page=False)
-        save_admin_screenshot(adviser, "adviser-case")
+        save_admin_screenshot(adviser, "adviser-case", screenshot_dir)
 
     walk_reporter_pages(reporter, lambda name: check(reporter, name), adviser_reply=reply_in_admin)
     sessions.close()
     assert_no_server_errors(site_server, log_offset)
-    return {"pages": results, "started": started}
+    return {"pages": results, "started": started, "screenshots": screenshot_dir}
 
 
 def test_axe_reports_violations_it_is_given(open_session):
@@ -143,20 +154,33 @@ def png_size(path):
     return struct.unpack(">II", header[16:24])
 
 
-def test_screenshots_for_the_docs_come_from_this_run(audit):
+def test_the_run_takes_every_screenshot_the_docs_show(audit):
+    """Each picture the run takes is from this run, at its width, and is the one
+    docs/accessibility.md shows. Only with ANON_MESSAGING_SCREENSHOTS=1 does the run
+    write them to docs/screenshots/; otherwise they go to a temporary directory."""
     expected = {
         f"{name}-{label}.png": width
         for name in PICTURED_PAGES
         for label, width in (("desktop", 1280), ("phone", 375))
     }
     expected["adviser-case-desktop.png"] = 1280
+    taken = {path.name for path in audit["screenshots"].glob("*.png")}
+    assert set(expected) <= taken
     for filename, width in expected.items():
-        path = SCREENSHOT_DIR / filename
+        path = audit["screenshots"] / filename
         assert path.stat().st_mtime >= audit["started"] - 1, f"{filename} is not from this run"
         assert png_size(path)[0] == width, filename
-    docs = (SCREENSHOT_DIR.parent / "accessibility.md").read_text()
+    docs = (DOCS_SCREENSHOT_DIR.parent / "accessibility.md").read_text()
     for filename in expected:
         assert f"screenshots/{filename}" in docs, f"docs/accessibility.md does not show {filename}"
+        # The docs' copy is there (rewritten by a run with SCREENSHOTS_ENV set).
+        assert png_size(DOCS_SCREENSHOT_DIR / filename)[0] == expected[filename], (
+            f"docs/screenshots/{filename}: run once with {SCREENSHOTS_ENV}=1"
+        )
+    if docs_screenshots_wanted():
+        assert audit["screenshots"] == DOCS_SCREENSHOT_DIR
+    else:
+        assert not audit["screenshots"].is_relative_to(DOCS_SCREENSHOT_DIR.parents[1])
 
 
 # --- Keyboard only -----------------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""One migrated database per test run, copied wherever a run needs a fresh one.
+
+Migrating from nothing takes Django over ten seconds here (about 200 migrations, most
+of it Python working out the models' states), and a parallel run needed it once per
+xdist worker plus once for the browser tests' served site. Now the first that needs
+it builds a migrated template with ``manage.py migrate`` (as a new installation is
+migrated), under a file lock shared by the run's workers, and everyone copies it:
+
+- SQLite: the template is a file in the run's temporary directory; a worker's
+  in-memory test database is filled from it with SQLite's backup API (as Django's own
+  parallel test runner does), the browser site's database file is a copy of it.
+- PostgreSQL: the template is a database named after the run's test database (plus
+  ``_template``); the workers' test databases and the browser site's are created
+  ``WITH TEMPLATE`` it, and it is dropped when the run ends.
+
+``install`` (called from tests/conftest.py before pytest-django creates the test
+database) puts this in place of the ``migrate`` that Django's test database creation
+runs, while it runs; everything else about creating the test database (serialising it
+for the tests that roll back to it, for one) is pytest-django's and Django's.
+"""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from filelock import FileLock
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MANAGE_PY = REPO_ROOT / "example_site" / "manage.py"
+SQLITE_TEMPLATE = "migrated.sqlite3"
+POSTGRES_MARKER = "postgres-template.txt"
+
+
+def is_postgres_url(url):
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def shared_dir(tmp_path_factory):
+    """A directory this run's xdist workers share (the run's own when there are none)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def postgres_base_name(url=None):
+    """The name the run's test databases start from: TEST_DATABASE_NAME or test_<name>."""
+    url = url or os.environ["DATABASE_URL"]
+    return os.environ.get("TEST_DATABASE_NAME") or "test_" + urlsplit(url).path.lstrip("/")
+
+
+def manage(args, database_url, log_path):
+    """``manage.py <args>`` with the test settings on ``database_url``; its output to the log."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("TEST_DATABASE_NAME", None)  # the URL names the database to work on
+    with log_path.open("ab") as log:
+        finished = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+            [sys.executable, str(MANAGE_PY), *args],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=600,
+        )
+    if finished.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{log_path.read_text()[-4000:]}")
+
+
+def postgres(admin_url, statement, *names):
+    """Run ``statement`` (``{}`` for each database name, quoted) on ``admin_url``'s server."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
+
+
+def sqlite_template(directory):
+    """The path of this run's migrated SQLite database, built by the first to ask."""
+    path = directory / SQLITE_TEMPLATE
+    with FileLock(f"{path}.lock"):
+        if not path.exists():
+            building = directory / f"{SQLITE_TEMPLATE}.building"
+            building.unlink(missing_ok=True)
+            manage(["migrate", "--noinput"], f"sqlite:///{building}", directory / "migrate.log")
+            building.rename(path)
+    return path
+
+
+def postgres_template(directory, admin_url=None):
+    """The name of this run's migrated PostgreSQL template database, built by the first to ask."""
+    admin_url = admin_url or os.environ["DATABASE_URL"]
+    name = postgres_base_name(admin_url) + "_template"
+    marker = directory / POSTGRES_MARKER
+    with FileLock(f"{marker}.lock"):
+        if not marker.exists():
+            # A run that was killed may have left its template behind.
+            postgres(admin_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+            postgres(admin_url, "CREATE DATABASE {}", name)
+            url = urlsplit(admin_url)._replace(path="/" + name).geturl()
+            manage(["migrate", "--noinput"], url, directory / "migrate.log")
+            marker.write_text(name)
+    return name
+
+
+def drop_postgres_template(directory, admin_url=None):
+    """Drop the template this run made, if it made one (at the end of the run)."""
+    marker = directory / POSTGRES_MARKER
+    if marker.exists():
+        postgres(
+            admin_url or os.environ["DATABASE_URL"],
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            marker.read_text(),
+        )
+        marker.unlink()
+
+
+def install(connection, directory):
+    """Let Django's test database creation on ``connection`` copy the template, not migrate."""
+    from django.core import management
+
+    if connection.vendor == "postgresql":
+        template = postgres_template(directory)
+        connection.settings_dict.setdefault("TEST", {})["TEMPLATE"] = template
+    elif connection.vendor == "sqlite":
+        template = sqlite_template(directory)
+    else:
+        return
+
+    def copy_instead_of_migrating(call_command):
+        def replacement(name, *args, **kwargs):
+            if name != "migrate" or kwargs.get("database", "default") != connection.alias:
+                return call_command(name, *args, **kwargs)
+            if connection.vendor == "sqlite":
+                # The test database (in memory, or a file) takes the template's content.
+                connection.ensure_connection()
+                source = sqlite3.connect(f"file:{template}?mode=ro", uri=True)
+                try:
+                    source.backup(connection.connection)
+                finally:
+                    source.close()
+            # PostgreSQL: created WITH TEMPLATE, it is migrated already.
+            return None
+
+        return replacement
+
+    create_test_db = connection.creation.create_test_db
+
+    def create_from_template(*args, **kwargs):
+        # Django's create_test_db imports call_command when it runs; only while it runs
+        # is migrate replaced, so tests that run migrate themselves still migrate.
+        call_command = management.call_command
+        management.call_command = copy_instead_of_migrating(call_command)
+        try:
+            return create_test_db(*args, **kwargs)
+        finally:
+            management.call_command = call_command
+
+    connection.creation.create_test_db = create_from_template

@@ -1,0 +1,190 @@
+"""The demo site as ``scripts/demo`` builds it (``seed_demo``): pages, wording, users, cases.
+
+Only the tests here need the demo itself; the rest of the suite builds what it needs with
+tests/factories.py. ``seed_demo`` runs once for this module: in a transaction that stays
+open while the module's tests run, each test in a savepoint of its own inside it (as
+Django's TestCase.setUpTestData does), rolled back after the test, so the tests stay
+independent of each other, and the transaction is rolled back after the last one.
+Under pytest-xdist the module runs on one worker (tests/conftest.py), so the demo is
+seeded once per run.
+"""
+
+import io
+import re
+import sys
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.test import Client
+from wagtail.models import Page
+
+from anon_messaging import reminders
+from anon_messaging.models import Case, CaseOutcome
+from anon_messaging.pages import ReportFormPage
+from tests.admin_support import LIST_URL, case_url
+from tests.reporter_journey import (
+    MESSAGING,
+    MESSAGING_LOGOUT,
+    MESSAGING_SEND,
+    log_in,
+    submit_anonymous,
+)
+
+DEMO_PASSWORD = "changeme"  # noqa: S105 - the demo's own, printed in the README
+
+
+@pytest.fixture(scope="module")
+def demo_database(django_db_setup, django_db_blocker):
+    """The demo, seeded once in a transaction that is rolled back after the module."""
+    outer = transaction.atomic()
+    with django_db_blocker.unblock():
+        outer.__enter__()
+        try:
+            call_command("seed_demo", stdout=io.StringIO())
+        except BaseException:
+            outer.__exit__(*sys.exc_info())
+            raise
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            # Nothing of the demo is left for the tests that come after this module.
+            assert not connections["default"].in_atomic_block
+
+
+@pytest.fixture
+def demo_site(demo_database, db):
+    """The demo site, as a new user gets it; changes a test makes are rolled back after it."""
+
+
+# --- The pages the README names ----------------------------------------------------------
+
+PAGES = [
+    "/",
+    "/report/anonymous/",
+    "/report/with-contact-details/",
+    "/messaging/",
+    "/support/anonymous-messaging/",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_demo_pages_named_in_the_issue_are_served(demo_site, client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b'href="/static/anon_messaging/anon_messaging.css"' in response.content
+
+
+def test_seed_demo_is_idempotent(demo_site):
+    before = Page.objects.count()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Page.objects.count() == before
+    assert ReportFormPage.objects.count() == 2
+
+
+def test_the_demos_support_page_shows_its_response_time(demo_site, client):
+    page = client.get("/support/anonymous-messaging/").content.decode()
+    assert "We aim to respond within 3 working days, Monday to Friday" in page
+    assert "{sla}" not in page
+
+
+# --- The demo users and cases the README's walk-through uses -------------------------------
+
+
+def test_the_demo_adviser_has_a_populated_case_list(demo_site):
+    client = Client()
+    assert client.login(username="adviser", password=DEMO_PASSWORD)
+    listing = client.get(LIST_URL)
+    assert listing.status_code == 200
+    references = set(re.findall(r"R-[0-9A-Z]{6}", listing.content.decode()))
+    statuses = set(Case.objects.values_list("status", flat=True))
+    assert len(references) >= 5
+    assert {"new", "open", "closed"} <= statuses
+    mine = Case.objects.get(assigned_to__username="adviser")
+    assert mine.messages.count() >= 3 and mine.notes.count() == 1
+    assert CaseOutcome.objects.exists()
+
+
+def column_sort_link(listing, heading):
+    """The address the case list's column heading links to, to sort by that column."""
+    for cell in re.findall(r'<th scope="col"[^>]*>.*?</th>', listing, re.S):
+        link = re.search(r'<a href="([^"]+)"[^>]*>\s*' + heading + r"\s*</a>", cell)
+        if link:
+            return LIST_URL + link.group(1).replace("&amp;", "&")
+    raise AssertionError(f"No {heading} column to sort by")
+
+
+def test_the_readmes_first_walk_through(demo_site):
+    """README, "A first walk through it", steps 1 to 4, as a reporter and the demo adviser."""
+    # 1. An anonymous report, yes to messaging: the code is shown once.
+    reporter = Client()
+    _response, code = submit_anonymous(reporter, "Walk-through: what happened to me.")
+    assert code is not None
+    # 2. Log in with the code, read the report, send a message, log out.
+    assert log_in(reporter, code).status_code == 302
+    assert "Walk-through: what happened to me." in reporter.get(MESSAGING).content.decode()
+    assert (
+        reporter.post(MESSAGING_SEND, {"body": "Walk-through: are you there?"}).status_code == 302
+    )
+    assert "You have logged out" in reporter.post(MESSAGING_LOGOUT).content.decode()
+
+    # 3. The demo adviser finds the new report at the top when the list is sorted by
+    # Received (newest first), opens it, replies and adds an internal note.
+    case = Case.objects.latest("created_at")
+    adviser = Client()
+    assert adviser.login(username="adviser", password=DEMO_PASSWORD)
+    listing = adviser.get(LIST_URL).content.decode()
+    # A first click on the heading sorts oldest first, a second newest first.
+    oldest_first = adviser.get(column_sort_link(listing, "Received")).content.decode()
+    assert re.findall(r"R-[0-9A-Z]{6}", oldest_first)[-1] == case.reference
+    newest_first = adviser.get(column_sort_link(oldest_first, "Received")).content.decode()
+    assert re.findall(r"R-[0-9A-Z]{6}", newest_first)[0] == case.reference
+    opened = adviser.get(case_url(case)).content.decode()
+    assert "Walk-through: what happened to me." in opened
+    assert "Walk-through: are you there?" in opened
+    reply = {"action": "reply", "reply-body": "Walk-through: we are here to help."}
+    assert adviser.post(case_url(case), reply).status_code == 302
+    note = {"action": "note", "note-body": "Walk-through: advisers only."}
+    assert adviser.post(case_url(case), note).status_code == 302
+
+    # 4. The reporter logs in again: the reply is there, marked new; the note is not.
+    assert log_in(reporter, code).status_code == 302
+    conversation = re.sub(r"\s+", " ", reporter.get(MESSAGING).content.decode())
+    assert "Walk-through: we are here to help." in conversation
+    assert ">New<" in conversation.replace(" ", "")
+    assert "Walk-through: advisers only." not in conversation
+
+
+def sent(subject):
+    return [m.to for m in mail.outbox if m.subject == subject]
+
+
+def test_the_demos_first_scan_sends_a_reminder_and_an_escalation_every_time_it_starts(
+    demo_site,
+):
+    def first_scan():
+        mail.outbox.clear()
+        reminders.scan()
+        return sent("A case needs attention"), sent("An overdue case needs attention")
+
+    reminded, escalated = first_scan()
+    assert ["admin@example.org"] in reminded
+    assert escalated == [["manager@example.org"]]
+    assert first_scan() == ([], [])
+
+    # scripts/demo runs seed_demo at every start: the unanswered demo cases are re-armed.
+    call_command("seed_demo", stdout=io.StringIO())
+    reminded, escalated = first_scan()
+    assert reminded == [["admin@example.org"]]
+    assert escalated == [["manager@example.org"]]
+
+
+def test_each_test_starts_from_the_demo_as_seeded(demo_site):
+    """The savepoints hold: the walk-through's report and the scan's reminders are gone."""
+    assert not Case.objects.exclude(submission_token__startswith="demo-").exists()
+    overdue = Case.objects.get(submission_token="demo-overdue-reminder")
+    assert overdue.reminder_sent_at is None and overdue.escalation_sent_at is None
