@@ -38,7 +38,7 @@ migration_0005 = importlib.import_module("anon_messaging.migrations.0005_version
 
 
 @pytest.fixture
-def new_cases(demo_site):
+def new_cases(reporter_site):
     """The cases this test makes; the demo has cases of its own."""
     return cases_from_now()
 
@@ -166,7 +166,7 @@ def test_the_thank_you_page_states_the_length_of_the_code_it_shows(
 
 
 def test_the_preview_of_the_thank_you_page_shows_a_code_of_the_current_length(
-    demo_site, admin_user, format_2_is_current
+    reporter_site, admin_user, format_2_is_current
 ):
     page = ReportFormPage.objects.live().first()
 

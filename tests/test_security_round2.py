@@ -30,6 +30,8 @@ from anon_messaging import admin_login, security
 from anon_messaging.error_reports import ReporterExceptionReporterFilter
 from anon_messaging.models import Case, ReportingSettings
 from anon_messaging.pages import SupportPage
+from tests import factories
+from tests.factories import PASSWORD
 from tests.security_support import (
     ANONYMOUS_FORM,
     MESSAGING,
@@ -48,14 +50,15 @@ BAD_PASSWORD = "Your username and password didn&#x27;t match."
 
 
 @pytest.fixture
-def site(demo_site, settings):
+def site(reporter_site, site_admin, intake_adviser, settings):
     use_throttle_cache(settings)
+    factories.make_user("editor", groups=["Editors"])
     return Site.objects.get(is_default_site=True)
 
 
 def admin_client():
     client = Client()
-    assert client.login(username="admin", password="changeme")
+    assert client.login(username="admin", password=PASSWORD)
     return client
 
 
@@ -84,13 +87,13 @@ def test_admin_passwords_cannot_be_guessed_without_limit(site):
     # Five wrong passwords are told so; every later attempt is refused before checking.
     assert answers == [False] * 5 + [True] * 25
 
-    response, logged_in = try_password(attacker, "admin", "changeme")
+    response, logged_in = try_password(attacker, "admin", PASSWORD)
     assert not logged_in
     assert response.status_code == 200
     html = response.content.decode()
     assert "Too many attempts. Please wait 15 minutes before trying again." in html
     # Another spelling of the name is the same account's count.
-    response, logged_in = try_password(attacker, "ADMIN", "changeme")
+    response, logged_in = try_password(attacker, "ADMIN", PASSWORD)
     assert not logged_in and TOO_MANY in response.content.decode()
 
 
@@ -104,11 +107,11 @@ def test_another_account_from_the_same_address_still_gets_its_tries(site):
         response, logged_in = try_password(colleague, "adviser", f"typo-{attempt}")
         html = response.content.decode()
         assert BAD_PASSWORD in html and TOO_MANY not in html and not logged_in
-    response, logged_in = try_password(colleague, "adviser", "changeme")
+    response, logged_in = try_password(colleague, "adviser", PASSWORD)
     assert response.status_code == 302 and logged_in
     # The admin, from an address of their own, gets in: the attacker's five failures are
     # far below the count that holds an account up at every address.
-    response, logged_in = try_password(Client(), "admin", "changeme", ip="198.51.100.5")
+    response, logged_in = try_password(Client(), "admin", PASSWORD, ip="198.51.100.5")
     assert response.status_code == 302 and logged_in
 
 
@@ -139,7 +142,7 @@ def test_many_addresses_cannot_share_the_guessing_of_one_account(site, monkeypat
 
     # The lock-out ends on its own, and a right password then logs in.
     clock.advance(15 * 60)
-    response, logged_in = try_password(Client(), "admin", "changeme", ip="10.0.1.1")
+    response, logged_in = try_password(Client(), "admin", PASSWORD, ip="10.0.1.1")
     assert response.status_code == 302 and logged_in
 
 
@@ -149,7 +152,7 @@ def test_a_right_password_clears_its_own_count_and_the_lock_out_ends(site, monke
     adviser = Client()
     for attempt in range(4):
         try_password(adviser, "adviser", f"typo-{attempt}")
-    response, logged_in = try_password(adviser, "adviser", "changeme")
+    response, logged_in = try_password(adviser, "adviser", PASSWORD)
     assert logged_in
     # Four more typos are allowed again: the right password cleared the account's count here.
     adviser = Client()
@@ -161,10 +164,10 @@ def test_a_right_password_clears_its_own_count_and_the_lock_out_ends(site, monke
     for attempt in range(5):
         try_password(attacker, "editor", f"guess-{attempt}")
     clock.advance(15 * 60 - 1)
-    response, logged_in = try_password(attacker, "editor", "changeme")
+    response, logged_in = try_password(attacker, "editor", PASSWORD)
     assert "Please wait 1 second before trying again." in response.content.decode()
     clock.advance(1)
-    response, logged_in = try_password(attacker, "editor", "changeme")
+    response, logged_in = try_password(attacker, "editor", PASSWORD)
     assert response.status_code == 302 and logged_in
 
 

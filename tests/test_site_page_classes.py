@@ -24,6 +24,7 @@ from tests.reporter_journey import (
     MESSAGING_LOGOUT,
     MESSAGING_SEND,
     SUPPORT,
+    case_for_code,
     contact_answers,
     log_in,
     submit,
@@ -114,7 +115,7 @@ def test_an_anonymous_report_through_the_sites_form(site_pages, client):
         "type": "multiline",
         "value": "Reported through the site's own form.",
     } in case.answers
-    assert cases.authenticate(code) == case
+    assert case_for_code(code) == case
 
 
 def test_a_report_with_contact_details_through_the_sites_form(site_pages, client):

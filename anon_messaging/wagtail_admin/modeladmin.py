@@ -238,6 +238,17 @@ class CaseIndexView(IndexView):
         lookup_params = super().get_filters_params(params)
         return {key: value for key, value in lookup_params.items() if key in allowed}
 
+    def get_ordering(self, request, queryset):
+        # modeladmin breaks ties with the newest id first whatever the sort; times a
+        # reporter sets are kept to the minute, so ties are common, and "oldest first"
+        # must put the newest of a minute last: break ties in the sort's own direction.
+        # The column clicked decides; by default the queue's own "longest waiting first".
+        ordering = super().get_ordering(request, queryset)
+        if len(ordering) > 1 and ordering[-1] == "-" + self.opts.pk.name:
+            basis = str(ordering[0] if self.ORDER_VAR in self.params else ordering[-2])
+            ordering[-1] = ("-" if basis.startswith("-") else "") + self.opts.pk.name
+        return ordering
+
     # Counted up to here; beyond, the list says "more than 1,000" and pages that far.
     COUNT_LIMIT = 1000
 
