@@ -48,6 +48,7 @@ def parse_args(argv):
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--flood", action="store_true", help="50 log-ins at once, once")
     parser.add_argument("--smoke", action="store_true", help="SQLite, 4 people, 20 s")
+    parser.add_argument("--results-dir", default=str(RESULTS), help="where the JSON goes")
     args = parser.parse_args(argv)
     if args.smoke:
         args.db, args.users, args.duration = "sqlite", [4], 20
@@ -340,12 +341,13 @@ def print_result(result):
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     kinds = ["postgres", "sqlite"] if args.db == "both" else [args.db]
-    RESULTS.mkdir(exist_ok=True)
+    results = Path(args.results_dir)
+    results.mkdir(exist_ok=True)
     for kind in kinds:
         result = run_database(kind, args)
         print_result(result)
         name = f"load-{kind}{'-smoke' if args.smoke else ''}.json"
-        (RESULTS / name).write_text(json.dumps(result, indent=2, default=str))
+        (results / name).write_text(json.dumps(result, indent=2, default=str))
         lost = sum(sent - seen for sent, seen in result["found"].values())
         if lost:
             log(f"{kind}: {lost} submissions the run was told were stored are missing")
