@@ -2,10 +2,14 @@ import pytest
 
 PAGES = [
     "/",
+    "/report/",
     "/report/anonymous/",
     "/report/with-contact-details/",
     "/messaging/",
+    "/support/",
     "/support/anonymous-messaging/",
+    "/support/privacy/",
+    "/support/emergency-contacts/",
 ]
 
 
