@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db import DatabaseError, models
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -23,7 +24,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, Site
 
-from . import cases, codes, form_rules, forms, login, reporting_settings
+from . import cases, codes, deadlines, form_rules, forms, login, reporting_settings
 from .models import Case, Message
 from .security import ReporterPageMixin, no_store
 
@@ -153,6 +154,10 @@ class IdentityQuestionsPanel(Panel):
     """In the page editor: the questions of an anonymous form that ask who the reporter
     is, and, for someone allowed to confirm them, the box for the reason."""
 
+    def get_form_options(self):
+        # The reason box is this panel's to show (to those allowed), nobody else's.
+        return {"fields": ["identity_confirmation"]}
+
     class BoundPanel(Panel.BoundPanel):
         template_name = "anon_messaging/admin/identity_questions_panel.html"
 
@@ -234,7 +239,10 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         FieldPanel("reporting_route"),
         FieldPanel("intro"),
         InlinePanel("form_fields", label=_("Questions")),
-        IdentityQuestionsPanel(heading=_("Questions that would tell us who the reporter is")),
+        IdentityQuestionsPanel(
+            heading=_("Questions that would tell us who the reporter is"),
+            classname="am-identity-questions",
+        ),
         MultiFieldPanel(
             [FieldPanel("messaging_question"), FieldPanel("messaging_help")],
             heading=_("Anonymous messaging (anonymous route)"),
@@ -419,8 +427,25 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         if mode_name == "landing":
             # render_landing_page groups the code itself; grouping it here too mangled it.
             placeholder = "0" * codes.current_format().length
-            return self.render_landing_page(request, code=placeholder)
+            return self.render_landing_page(
+                request, code=placeholder, case=self.sample_case(request)
+            )
         return super().serve_preview(request, mode_name)
+
+    def sample_case(self, request):
+        """An unsaved case as if sent now, so the preview shows "what happens next" with
+        the day a reply would be due."""
+        site = Site.find_for_request(request)
+        now = timezone.now()
+        return Case(
+            route=self.reporting_route,
+            site=site,
+            messaging_enabled=self.is_anonymous_route,
+            created_at=now,
+            awaiting_reply=True,
+            awaiting_since=now,
+            response_due_at=deadlines.response_due_at(site, now),
+        )
 
 
 def code_limit_message(retry_after):

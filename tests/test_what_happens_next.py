@@ -127,3 +127,21 @@ def test_a_late_reply_is_owned_up_to(demo_site):
     assert "we are sorry it is taking longer" in page
     assert "You can expect a reply" not in page
     assert not Message.objects.filter(case=case).exists()
+
+
+def test_the_editors_preview_of_the_thank_you_page_shows_what_happens_next(demo_site):
+    """The page editor's "Thank-you page" preview, as an editor checks their wording."""
+    from django.urls import reverse
+
+    from tests.admin_forms import anonymous_form_page, form_data, page_edit_url
+
+    editor = Client()
+    assert editor.login(username="editor", password="changeme")  # noqa: S106
+    page = anonymous_form_page()
+    preview = reverse("wagtailadmin_pages:preview_on_edit", args=[page.pk])
+    response = editor.post(preview, form_data(editor.get(page_edit_url(page))))
+    assert response.json()["is_valid"]
+    shown = text(editor.get(preview, {"mode": "landing"}))
+    assert "What happens next" in shown
+    assert "You can expect a reply by the end of" in shown
+    assert "0000-0000-0000-0000" in shown
