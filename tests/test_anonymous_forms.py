@@ -314,3 +314,28 @@ def test_a_language_without_words_is_flagged(settings):
     call_command("check", stdout=out, stderr=out)
     assert "anon_messaging.W602" in out.getvalue()
     assert "'sv'" in out.getvalue()
+
+
+def test_a_new_anonymous_form_is_held_to_the_rule_too(people):
+    """Adding a report form page: the same refusal, and the confirmation is recorded in
+    the new page's history once it exists."""
+    parent = ReportFormPage.objects.get(slug="anonymous").get_parent()
+    add_url = f"/admin/pages/add/anon_messaging/reportformpage/{parent.pk}/"
+    confirmer = logged_in(people["confirmer"])
+    data = form_data(confirmer.get(add_url))
+    data.update({"title": "Report a hate incident", "slug": "hate-incident"})
+    data["reporting_route"] = "anonymous"
+    add_question(data, "What happened?", "multiline", required=True)
+    add_question(data, "Your phone number", "singleline")
+    data["action-publish"] = "1"
+
+    refused = confirmer.post(add_url, data)
+    assert refused.status_code == 200
+    assert not ReportFormPage.objects.filter(slug="hate-incident").exists()
+
+    data["identity_confirmation"] = "Hate-crime reports may be passed to the police if asked."
+    assert confirmer.post(add_url, data).status_code == 302
+    page = ReportFormPage.objects.get(slug="hate-incident")
+    assert page.live
+    entry = PageLogEntry.objects.get(page=page, action=audit.IDENTITY_QUESTIONS_CONFIRMED)
+    assert entry.data["questions"] == ["Your phone number"]
