@@ -37,3 +37,5 @@ class AnonMessagingConfig(AppConfig):
         django_checks.register(checks.check_settings_valid)
         django_checks.register(checks.check_settings)
         django_checks.register(checks.check_deployment, deploy=True)
+        django_checks.register(checks.check_identity_words)
+        django_checks.register(checks.check_report_forms, django_checks.Tags.database)

@@ -1,9 +1,10 @@
-"""A case's audit trail in Wagtail's audit log: the one helper that writes it.
+"""The app's lines in Wagtail's audit log: the one helper that writes them.
 
-Entries go to ``CaseLogEntry`` and show on the case's history page. Their data
-holds statuses, outcome names and who was assigned: never the reporter's code,
-any address, or the text of a report, message or note. Every action's name, its
-label in the admin and its formatter are here.
+A case's entries go to ``CaseLogEntry`` and show on the case's history page. Their data
+holds statuses, outcome names and who was assigned: never the reporter's code, any
+address, or the text of a report, message or note. A report form page's confirmation of
+a question that asks who the reporter is (``form_rules.py``) goes to the page's own
+history. Every action's name, its label in the admin and its formatter are here.
 """
 
 import uuid
@@ -27,11 +28,14 @@ RESPONDED_ELSEWHERE = "anon_messaging.case.responded_elsewhere"
 REMINDER_SENT = "anon_messaging.reminder_sent"
 ESCALATION_SENT = "anon_messaging.escalation_sent"
 DELETED_AFTER_RETENTION = "anon_messaging.case.deleted_after_retention"
+IDENTITY_QUESTIONS_CONFIRMED = "anon_messaging.form.identity_questions_confirmed"
 
 
-def record(case, action, *, user=None, data=None):
-    """Write one line in the case's history, in the caller's transaction."""
-    return log(case, action, user=user, data=data or {})
+def record(instance, action, *, user=None, data=None, revision=None):
+    """Write one line in the history of ``instance`` (a case, or a page), in the caller's
+    transaction."""
+    extra = {"revision": revision} if revision is not None else {}
+    return log(instance, action, user=user, data=data or {}, **extra)
 
 
 def record_many(cases, action, when):
@@ -80,9 +84,10 @@ def record_many(cases, action, when):
         cursor.execute(sql, [*params, *pks])
 
 
-def history(case, actions=None):
-    """The case's audit lines, newest first; only ``actions`` if given."""
-    entries = log_registry.get_logs_for_instance(case)
+def history(instance, actions=None):
+    """The audit lines of ``instance`` (a case, or a page), newest first; only ``actions``
+    if given."""
+    entries = log_registry.get_logs_for_instance(instance)
     if actions is not None:
         entries = entries.filter(action__in=actions)
     return entries.order_by("-timestamp", "-pk")
@@ -132,8 +137,21 @@ class AssignedFormatter(LogFormatter):
         return gettext("Unassigned")
 
 
+class IdentityQuestionsConfirmedFormatter(LogFormatter):
+    label = _("Confirm questions that ask who the reporter is")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return gettext(
+            "Confirmed that this anonymous form may ask %(questions)s. Reason: %(reason)s"
+        ) % {
+            "questions": ", ".join(f"“{label}”" for label in data.get("questions", [])),
+            "reason": data.get("reason", ""),
+        }
+
+
 def register_case_log_actions(actions):
-    """For the ``register_log_actions`` hook."""
+    """For the ``register_log_actions`` hook: the cases' actions and the report forms'."""
     actions.register_model(Case, CaseLogEntry)
     actions.register_action(OPENED, _("Open case"), _("Opened the case"))
     actions.register_action(REPLIED, _("Reply to reporter"), _("Replied to the reporter"))
@@ -156,6 +174,7 @@ def register_case_log_actions(actions):
     actions.register_action(
         ESCALATION_SENT, _("Escalate overdue case"), _("Overdue case escalated to managers")
     )
+    actions.register_action(IDENTITY_QUESTIONS_CONFIRMED)(IdentityQuestionsConfirmedFormatter)
     actions.register_action(
         DELETED_AFTER_RETENTION,
         _("Delete after the retention period"),

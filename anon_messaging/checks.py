@@ -8,12 +8,18 @@ duplicate reminders (E4xx/W4xx). ``check_deployment`` runs with ``manage.py chec
 ``check_settings_valid`` runs always too: it reports what ``conf.validate()`` finds
 in ``ANON_MESSAGING`` (unknown keys, wrong types, numbers out of range) as
 anon_messaging.E001 / E002 / E003.
+
+``check_report_forms`` needs the database (``manage.py check --database default``, and
+``migrate``): it lists the anonymous report forms whose questions ask who the reporter
+is (``form_rules.py``), W601 for each. ``check_identity_words`` warns (W602) about a
+language of the site with no identity-asking words, whose questions nothing would flag.
 """
 
 import logging
 
 from argon2 import profiles
 from cryptography.fernet import Fernet
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core import checks
 from django.core.cache import InvalidCacheBackendError, caches
@@ -25,7 +31,7 @@ from django.utils.log import AdminEmailHandler
 from django.utils.module_loading import import_string
 from django.views.debug import SafeExceptionReporterFilter
 
-from . import conf
+from . import conf, form_rules
 from .conf import get_setting
 
 # RFC 9106's second recommended option ("low-memory"): argon2id, t=3, 64 MiB.
@@ -365,3 +371,73 @@ def check_cluster_settings(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+# --- Anonymous forms stay anonymous ---------------------------------------------------
+
+
+def check_report_forms(app_configs=None, databases=None, **kwargs):
+    """W601: each page of a report form type that breaks ``form_rules``' rule as saved.
+
+    Registered with the database tag, so it runs when asked for with a database
+    (``check --database default``, ``migrate``), never on a plain start-up.
+    """
+    if not databases:
+        return []
+    from django.db import DatabaseError
+
+    from .pages import ReportFormMixin
+
+    warnings = []
+    try:
+        page_classes = [
+            model
+            for model in django_apps.get_models()
+            if issubclass(model, ReportFormMixin) and not model._meta.abstract
+        ]
+        for page_class in page_classes:
+            pages = page_class.objects.filter(reporting_route="anonymous").prefetch_related(
+                "form_fields"
+            )
+            for page in pages.order_by("path"):
+                found = form_rules.page_findings(page)
+                if found:
+                    warnings.append(_report_form_warning(page, found))
+    except DatabaseError:
+        return []  # not migrated yet: nothing to list
+    return warnings
+
+
+def _report_form_warning(page, found):
+    state = "live" if page.live else "not live"
+    return checks.Warning(
+        f"The anonymous report form “{page.title}” (page {page.pk}, {page.url_path}, {state}) "
+        "asks who the reporter is: " + " ".join(finding.describe() for finding in found),
+        hint="Reword or remove these questions in the page editor; email, web address and "
+        "hidden questions are never shown on an anonymous form. If the form truly needs "
+        "one, someone with the permission to confirm such questions gives the reason when "
+        "publishing (docs/editor-guide.md).",
+        obj=page,
+        id="anon_messaging.W601",
+    )
+
+
+def check_identity_words(app_configs=None, **kwargs):
+    """W602: a language of the site with no identity-asking words."""
+    if _wrong_type("IDENTITY_WORDS"):
+        return []
+    words = get_setting("IDENTITY_WORDS")
+    missing = [
+        code for code in conf.site_languages() if not conf.words_for_languages(words, [code])
+    ]
+    return [
+        checks.Warning(
+            f"ANON_MESSAGING['IDENTITY_WORDS'] has no words for the site's language {code!r}, "
+            "so questions in it that ask who the reporter is are not flagged.",
+            hint=f"Add ANON_MESSAGING['IDENTITY_WORDS'][{code.split('-')[0]!r}]: the words "
+            "for a name, an email address, a phone number, a student or staff number and an "
+            "address in that language.",
+            id="anon_messaging.W602",
+        )
+        for code in missing
+    ]

@@ -93,7 +93,162 @@ DEFAULTS = {
     # How long a site's working calendar stays cached. Changes made in the admin drop
     # it at once; this bounds staleness in processes that do not share the cache.
     "DEADLINES_CACHE_SECONDS": 300,
+    # Words and phrases that, in a question's label, ask who the reporter is: an anonymous
+    # form's question holding one is flagged in the editor and refused at publish unless
+    # confirmed (form_rules.py). One list per language code; the lists of every language the
+    # site has (WAGTAIL_CONTENT_LANGUAGES, else LANGUAGE_CODE) are used, "en-gb" falling back
+    # to "en". A site's dict replaces the lists of the languages it names and keeps the rest.
+    "IDENTITY_WORDS": {
+        "en": [
+            "name",
+            "surname",
+            "forename",
+            "email",
+            "e-mail",
+            "phone",
+            "telephone",
+            "mobile",
+            "student number",
+            "student id",
+            "staff number",
+            "staff id",
+            "employee number",
+            "employee id",
+            "payroll number",
+            "matriculation number",
+            "id number",
+            "address",
+            "postcode",
+            "date of birth",
+        ],
+        "cy": [
+            "enw",
+            "cyfenw",
+            "e-bost",
+            "ebost",
+            "ffôn",
+            "rhif myfyriwr",
+            "rhif staff",
+            "cyfeiriad",
+            "cod post",
+        ],
+        "de": [
+            "name",
+            "vorname",
+            "nachname",
+            "e-mail",
+            "email",
+            "telefon",
+            "telefonnummer",
+            "handy",
+            "handynummer",
+            "matrikelnummer",
+            "personalnummer",
+            "mitarbeiternummer",
+            "adresse",
+            "anschrift",
+            "postleitzahl",
+            "geburtsdatum",
+        ],
+        "es": [
+            "nombre",
+            "apellido",
+            "apellidos",
+            "correo",
+            "email",
+            "e-mail",
+            "teléfono",
+            "móvil",
+            "celular",
+            "número de estudiante",
+            "número de empleado",
+            "dirección",
+            "código postal",
+            "fecha de nacimiento",
+        ],
+        "fr": [
+            "nom",
+            "prénom",
+            "courriel",
+            "e-mail",
+            "email",
+            "téléphone",
+            "portable",
+            "numéro d'étudiant",
+            "numéro étudiant",
+            "matricule",
+            "adresse",
+            "code postal",
+            "date de naissance",
+        ],
+        "it": [
+            "nome",
+            "cognome",
+            "email",
+            "e-mail",
+            "telefono",
+            "cellulare",
+            "matricola",
+            "indirizzo",
+            "codice fiscale",
+            "data di nascita",
+        ],
+        "nl": [
+            "naam",
+            "voornaam",
+            "achternaam",
+            "e-mail",
+            "email",
+            "telefoon",
+            "telefoonnummer",
+            "mobiel",
+            "studentnummer",
+            "personeelsnummer",
+            "adres",
+            "postcode",
+            "geboortedatum",
+        ],
+        "pt": [
+            "nome",
+            "apelido",
+            "sobrenome",
+            "email",
+            "e-mail",
+            "telefone",
+            "telemóvel",
+            "celular",
+            "número de estudante",
+            "número de aluno",
+            "número de funcionário",
+            "morada",
+            "endereço",
+            "código postal",
+            "data de nascimento",
+        ],
+    },
 }
+
+
+def site_languages():
+    """The language codes the site's content is written in: Wagtail's content languages
+    when it has several, else LANGUAGE_CODE."""
+    configured = getattr(settings, "WAGTAIL_CONTENT_LANGUAGES", None)
+    if configured:
+        return [code for code, _name in configured]
+    return [settings.LANGUAGE_CODE or "en"]
+
+
+def words_for_languages(words_by_language, languages):
+    """The words of ``words_by_language`` (a dict of language code to words) for each of
+    ``languages``, a regional code ("en-gb") falling back to its language ("en")."""
+    found = []
+    for code in languages:
+        code = code.lower()
+        words = words_by_language.get(code)
+        if words is None:
+            words = words_by_language.get(code.split("-")[0], ())
+        found.extend(word for word in words if word not in found)
+    return found
 
 
 def get_setting(name):
@@ -126,6 +281,15 @@ class Rule:
     choices: frozenset | None = None
 
 
+class OpenKeys(dict):
+    """The rules of a dict setting whose keys are open, such as language codes: each
+    default key's rule, and ``other`` for any key a site adds."""
+
+    def __init__(self, rules, other):
+        super().__init__(rules)
+        self.other = other
+
+
 def _int(minimum=None, maximum=None, why=""):
     return Rule((int,), "an integer", minimum, maximum, why)
 
@@ -133,6 +297,7 @@ def _int(minimum=None, maximum=None, why=""):
 _STRING = Rule((str,), "a string")
 _ITEM_WORDS = {str: "a string"}
 _STRING_OR_NONE = Rule((str, type(None)), "a string or None")
+_WORD_LIST = Rule((list, tuple), "a list of strings", item_type=str)
 
 # One entry per key of DEFAULTS; a dict of rules for a dict setting (merged key by key).
 RULES = {
@@ -179,6 +344,8 @@ RULES = {
     "REMINDER_SCAN_MINUTES": _int(1, why="a schedule needs an interval of at least a minute"),
     "REMINDER_TASK_TIMEOUT": _int(1, why="the scan needs time to run"),
     "DEADLINES_CACHE_SECONDS": _int(0),
+    # Any language code may be added; each holds a list of words.
+    "IDENTITY_WORDS": OpenKeys(dict.fromkeys(DEFAULTS["IDENTITY_WORDS"], _WORD_LIST), _WORD_LIST),
 }
 
 # What validate() finds; checks.py gives each kind its check id.
@@ -220,7 +387,9 @@ def _validate_dict(values, rules, where):
     problems = []
     for key, value in values.items():
         setting = f"{where}[{key!r}]"
-        if key not in rules:
+        if key not in rules and isinstance(rules, OpenKeys) and isinstance(key, str):
+            problems += _validate_value(value, rules.other, setting)
+        elif key not in rules:
             problems.append(_unknown_key(key, rules, setting, where))
         elif isinstance(rules[key], dict):
             if isinstance(value, dict):

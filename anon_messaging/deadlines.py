@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -47,13 +48,14 @@ class DeadlinePolicy:
     response_working_days: int
     escalation_after_working_days: int
     statutory_deadlines: bool
+    response_working_hours: int = 0
 
     @property
     def tz(self):
         return self.calendar.tz
 
     def response_due(self, start):
-        return _due(self.calendar, start, self.response_working_days)
+        return _due(self.calendar, start, self.response_working_days, self.response_working_hours)
 
     def escalation_due(self, reminder_sent_at):
         return _due(self.calendar, reminder_sent_at, self.escalation_after_working_days)
@@ -67,14 +69,14 @@ def _default_calendar(tz=None):
     return WorkingCalendar(tz=zone)
 
 
-def _due(calendar, start, working_days):
+def _due(calendar, start, working_days, working_hours=0):
     try:
-        return calendar.due(start, working_days)
+        return calendar.due(start, working_days, working_hours)
     except ValueError:
         # Closures covering years on end: a deadline on the plain calendar is better
         # than none, and far better than a failed report.
         logger.warning("No working time in the site's calendar; counting plain weekdays.")
-        return _default_calendar(calendar.tz.key).due(start, working_days)
+        return _default_calendar(calendar.tz.key).due(start, working_days, working_hours)
 
 
 def policy_from_settings(site_settings, closures=None):
@@ -99,6 +101,7 @@ def policy_from_settings(site_settings, closures=None):
     return DeadlinePolicy(
         calendar=calendar,
         response_working_days=site_settings.response_working_days,
+        response_working_hours=site_settings.response_working_hours or 0,
         escalation_after_working_days=site_settings.escalation_after_working_days,
         statutory_deadlines=site_settings.statutory_deadlines,
     )
@@ -171,6 +174,37 @@ def refresh_response_due_times(site_id):
                 changed.append(case)
         Case.objects.bulk_update(changed, ["response_due_at"], batch_size=500)
     return len(changed)
+
+
+# --- Saying when, so it cannot be misread ------------------------------------------------
+
+
+def due_phrase(moment, tz, *, precise=True, now=None):
+    """When something is due, in words that cannot be misread, in the active language.
+
+    "by 17:00 on Wednesday 3 December" for advisers (``precise``); "by the end of
+    Wednesday 2 December" for reporters, who are promised a day, and for a moment at
+    midnight, which belongs to the day that ends there. The year is given when it is
+    not this year. Counted in ``tz``, the site's time zone, so "the end of Wednesday"
+    is the end of the site's Wednesday. The one formatter of due times: reporter pages
+    and the admin both use it.
+    """
+    local = moment.astimezone(tz)
+    at_midnight = local.hour == local.minute == local.second == local.microsecond == 0
+    day = (local - timedelta(microseconds=1)).date() if at_midnight else local.date()
+    this_year = (now or timezone.now()).astimezone(tz).year
+    day_text = date_format(day, "l j F" if day.year == this_year else "l j F Y")
+    if precise and not at_midnight:
+        return gettext("by %(time)s on %(day)s") % {
+            "time": date_format(local, "H:i"),
+            "day": day_text,
+        }
+    return gettext("by the end of %(day)s") % {"day": day_text}
+
+
+def due_phrase_for_site(moment, site, *, precise=True, now=None):
+    """``due_phrase`` in the time zone of ``site`` (a ``Site``, its id, or None)."""
+    return due_phrase(moment, policy_for_site(site).tz, precise=precise, now=now)
 
 
 # --- Which cases are due ---------------------------------------------------------------

@@ -2,15 +2,17 @@
 
 import re
 import secrets
+from datetime import datetime
 
 from django import forms
 from django.core import signing
 from django.core.validators import validate_email
+from django.utils import formats
 from django.utils.functional import lazy
 from django.utils.text import get_text_list
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
-from wagtail.contrib.forms.forms import BaseForm
+from wagtail.contrib.forms.forms import BaseForm, FormBuilder
 
 from . import codes
 from .conf import get_setting
@@ -65,6 +67,83 @@ def too_long_message(limit, length):
     return too_long_template(limit) % {"show_value": length, "limit_value": limit}
 
 
+def named_too_long_template(label, limit):
+    """``too_long_template`` for the question ``label``, so the error summary says which."""
+    # Django fills the placeholders in later: a "%" in the label must stay a "%".
+    return (
+        gettext("“%(label)s” is too long.") % {"label": label.replace("%", "%%")}
+        + " "
+        + too_long_template(limit)
+    )
+
+
+# --- The editor's questions: errors that name them ------------------------------------
+
+# What to do when a required question is left unanswered, the GOV.UK way: say what to do
+# and name the question. Editors may word their own (ReportFormField.error_message).
+_REQUIRED_MESSAGES = {
+    "checkboxes": _("Select at least one answer to “%(label)s”."),
+    "multiselect": _("Select at least one answer to “%(label)s”."),
+    "radio": _("Select an answer to “%(label)s”."),
+    "dropdown": _("Select an answer to “%(label)s”."),
+    "checkbox": _("Select “%(label)s” to go on."),
+    "date": _("Enter a date for “%(label)s”."),
+    "datetime": _("Enter a date and time for “%(label)s”."),
+    "number": _("Enter a number for “%(label)s”."),
+}
+_REQUIRED_MESSAGE = _("Enter your answer to “%(label)s”.")
+_INVALID_MESSAGES = {
+    "date": _("“%(label)s” must be a real date, like %(example)s."),
+    "datetime": _("“%(label)s” must be a real date and time, like %(example)s."),
+    "number": _("“%(label)s” must be a number, like 3 or 2.5."),
+    "email": _(
+        "Enter an email address in the correct format, like name@example.com, for “%(label)s”."
+    ),
+    "url": _(
+        "Enter a web address in the correct format, like https://example.com, for “%(label)s”."
+    ),
+}
+_EXAMPLE_MOMENT = datetime(2026, 3, 27, 14, 30)
+
+
+def _input_example(field_type):
+    """A date (and time) written in the first format the form accepts in this language."""
+    name = "DATETIME_INPUT_FORMATS" if field_type == "datetime" else "DATE_INPUT_FORMATS"
+    return _EXAMPLE_MOMENT.strftime(formats.get_format(name)[0])
+
+
+def question_error_messages(question):
+    """The error messages of an editor's question (a ``ReportFormField``), each naming it."""
+    label = question.label
+    required = getattr(question, "error_message", "") or (
+        _REQUIRED_MESSAGES.get(question.field_type, _REQUIRED_MESSAGE) % {"label": label}
+    )
+    messages = {
+        "required": required,
+        # Django fills in the wrong value; the label's own "%" must survive that.
+        "invalid_choice": gettext("Select one of the answers given for “%(label)s”.")
+        % {"label": label.replace("%", "%%")},
+        "invalid_list": gettext("Select the answers to “%(label)s” from those given.")
+        % {"label": label},
+    }
+    invalid = _INVALID_MESSAGES.get(question.field_type)
+    if invalid is not None:
+        messages["invalid"] = invalid % {
+            "label": label,
+            "example": _input_example(question.field_type),
+        }
+    return messages
+
+
+class ReportFormBuilder(FormBuilder):
+    """Wagtail's form builder, with an error message for each question that names it."""
+
+    def get_field_options(self, field):
+        options = super().get_field_options(field)
+        options["error_messages"] = question_error_messages(field)
+        return options
+
+
 class LengthLimitedCharField(forms.CharField):
     """A CharField whose length error says how long the text is and what to do."""
 
@@ -97,7 +176,9 @@ class ReportForm(BaseForm):
                 # A maxlength attribute makes the browser cut pasted text off without a
                 # word; the server checks the length and says what to shorten instead.
                 field.widget.attrs.pop("maxlength", None)
-                field.error_messages["max_length"] = too_long_template(field.max_length)
+                field.error_messages["max_length"] = named_too_long_template(
+                    str(field.label), field.max_length
+                )
 
     def clean_submission_token(self):
         value = submission_token_value(
@@ -126,7 +207,11 @@ class ReportForm(BaseForm):
             if name in RESERVED_FIELD_NAMES:
                 continue
             if isinstance(value, str) and len(value) > limit:
-                self.add_error(name, too_long_message(limit, len(value)))
+                self.add_error(
+                    name,
+                    named_too_long_template(str(self.fields[name].label), limit)
+                    % {"show_value": len(value), "limit_value": limit},
+                )
         return cleaned
 
 

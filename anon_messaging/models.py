@@ -22,7 +22,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import BaseLogEntry, BaseLogEntryManager, Orderable
 
-from . import permissions
+from . import permissions, response_time
 from .codes import ALPHABET
 from .fields import EncryptedJSONField, EncryptedTextField
 
@@ -329,6 +329,33 @@ class CaseLogEntry(BaseLogEntry):
         return self.case_id
 
 
+class TaskLock(models.Model):
+    """One row per kind of scheduled run that emails people (alerts, reminders).
+
+    A run holds its row (``SELECT ... FOR UPDATE``) while it claims its cases, so two
+    task clusters' runs of one kind take turns: the cases are never split between two
+    runs that would each email the same adviser. The claim is short; sending comes after.
+    On SQLite, ``transaction_mode: IMMEDIATE`` serialises the runs in the same way.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+
+    class Meta:
+        verbose_name = _("task lock")
+        verbose_name_plural = _("task locks")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def hold(cls, name):
+        """In the caller's transaction: wait for the lock ``name`` and hold it to the end."""
+        locked = cls.objects.select_for_update().filter(name=name)
+        if not list(locked.values_list("pk", flat=True)):
+            cls.objects.get_or_create(name=name)  # a site that skipped the migration's rows
+            list(locked.values_list("pk", flat=True))
+
+
 def validate_time_zone(value):
     try:
         zoneinfo.ZoneInfo(value)
@@ -363,16 +390,36 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
         default=_("Case adviser"),
         help_text=_("Shown to reporters beside every adviser message, instead of a person's name."),
     )
-    sla_text = models.CharField(
-        _("response time, as worded for reporters"),
-        max_length=100,
-        default=_("3 working days"),
-        help_text=_("Replaces {sla} wherever editors write it, for example “3 working days”."),
-    )
+    # The response time: one promise, one clock. Deadlines count on these numbers and
+    # reporters read the same numbers in words (response_time.py).
     response_working_days = models.PositiveSmallIntegerField(
         _("response time in working days"),
         default=3,
-        help_text=_("Used to work out when a reply is due and when to remind advisers."),
+        help_text=_(
+            "What reporters are promised wherever {sla} is written, and what the deadlines "
+            "and reminders count. Changes show on every reporting page at once and move the "
+            "due times of cases already waiting."
+        ),
+    )
+    response_working_hours = models.PositiveSmallIntegerField(
+        _("and working hours"),
+        default=0,
+        help_text=_(
+            "Optional: working hours on top of the days, for a response time such as "
+            "“1 working day and 4 working hours”. Counted within the working hours below "
+            "when they are set."
+        ),
+    )
+    response_time_wording = models.CharField(
+        _("response time, as worded for reporters"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Leave blank for the standard wording in the site's language, such as "
+            "“3 working days”. To reword it, write {days} where the number of working days "
+            "goes (and {hours} for working hours), for example “{days} working days, Monday "
+            "to Friday”. It cannot give a number of its own."
+        ),
     )
     working_weekdays = models.CharField(
         _("working weekdays"),
@@ -424,12 +471,23 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
 
     panels = [
         MultiFieldPanel(
-            [FieldPanel("adviser_display_name"), FieldPanel("sla_text")],
+            [
+                FieldPanel("response_working_days"),
+                FieldPanel("response_working_hours"),
+                FieldPanel("response_time_wording"),
+            ],
+            heading=_("Response time"),
+            help_text=_(
+                "One promise, one clock: reporters read this response time wherever {sla} "
+                "is written, and advisers are reminded when a reply takes longer."
+            ),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("adviser_display_name")],
             heading=_("Wording"),
         ),
         MultiFieldPanel(
             [
-                FieldPanel("response_working_days"),
                 FieldPanel("working_weekdays"),
                 FieldPanel("working_hours_start"),
                 FieldPanel("working_hours_end"),
@@ -437,9 +495,18 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
                 FieldPanel("escalation_after_working_days"),
                 FieldPanel("statutory_deadlines"),
             ],
-            heading=_("Response times"),
+            heading=_("Working calendar"),
         ),
         InlinePanel("closures", heading=_("Closure days"), label=_("Closure")),
+        InlinePanel(
+            "footer_links",
+            heading=_("Footer links"),
+            label=_("Footer link"),
+            help_text=_(
+                "Links at the foot of every reporting page, in this order: for example the "
+                "privacy notice, support services and emergency contacts."
+            ),
+        ),
         MultiFieldPanel(
             [FieldPanel("team_email"), FieldPanel("manager_emails")],
             heading=_("Alerts"),
@@ -463,6 +530,41 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
             raise ValidationError(
                 {"working_hours_end": _("Working hours must end after they start.")}
             )
+        errors = {}
+        days, hours = self.response_working_days or 0, self.response_working_hours or 0
+        if not days and not hours:
+            errors["response_working_days"] = _(
+                "Give a response time of at least one working day or one working hour."
+            )
+        hours_a_day = self.working_hours_per_day
+        if hours >= hours_a_day:
+            errors["response_working_hours"] = _(
+                "A working day has %(hours)d working hours: give whole days as working days "
+                "and fewer than %(hours)d working hours."
+            ) % {"hours": hours_a_day}
+        problems = response_time.template_problems(
+            self.response_time_wording, days, hours, response_time.site_number_words()
+        )
+        if problems:
+            errors["response_time_wording"] = problems
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def working_hours_per_day(self):
+        """How many whole working hours a working day has: 24 without working hours."""
+        if self.working_hours_start and self.working_hours_end:
+            start, end = self.working_hours_start, self.working_hours_end
+            minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+            return max(1, minutes // 60)
+        return 24
+
+    @property
+    def response_time_text(self):
+        """The response time as reporters read it, in the active language (``{sla}``)."""
+        return response_time.wording(
+            self.response_working_days, self.response_working_hours, self.response_time_wording
+        )
 
     @property
     def weekday_numbers(self):
@@ -493,3 +595,39 @@ class ClosurePeriod(Orderable):
         super().clean()
         if self.first_day and self.last_day and self.last_day < self.first_day:
             raise ValidationError({"last_day": _("The last day cannot be before the first day.")})
+
+
+class ReportingFooterLink(Orderable):
+    """A link at the foot of every reporting page: a page of the site, or an address."""
+
+    settings = ParentalKey(ReportingSettings, on_delete=models.CASCADE, related_name="footer_links")
+    label = models.CharField(_("link text"), max_length=100)
+    page = models.ForeignKey(
+        "wagtailcore.Page",
+        verbose_name=_("page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    url = models.URLField(
+        _("or address"),
+        blank=True,
+        help_text=_("An address on another site, if the link is not to a page of this one."),
+    )
+
+    panels = [FieldPanel("label"), FieldPanel("page"), FieldPanel("url")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("footer link")
+        verbose_name_plural = _("footer links")
+
+    def __str__(self):
+        return self.label
+
+    def clean(self):
+        super().clean()
+        if bool(self.page_id) == bool(self.url):
+            raise ValidationError(
+                {"url": _("Choose a page or give an address, not both and not neither.")}
+            )

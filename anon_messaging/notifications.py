@@ -5,9 +5,14 @@ needs someone, with a link to the admin's case list (never to the case, whose nu
 would tell cases apart): no report or message content, no reference.
 
 * ``NEW_ACTIVITY``: a reporter wrote (a new report or message). Sent by
-  ``send_pending_alerts``, one per case once the reporter has been quiet for
-  ``ALERT_QUIET_MINUTES``, so a burst gives one notice.
+  ``send_pending_alerts`` once the reporter has been quiet for ``ALERT_QUIET_MINUTES``,
+  so a burst gives one notice.
 * ``OVERDUE_REMINDER`` and ``OVERDUE_ESCALATION``: sent by ``reminders.scan``.
+
+Each address gets one notice of a kind per run, however many of its cases it is about
+(``Notifier.send_for_cases``), and the runs claim their cases so that two task clusters,
+or a restarted one, never send the same case's notice twice: one email per adviser per
+burst.
 
 Recipients (``recipients_for``): the assigned adviser, if they may see the case
 (``permissions.py``); else the site's team address; else the active members of the
@@ -31,6 +36,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -41,11 +47,12 @@ from wagtail.admin.utils import get_admin_base_url
 
 from . import permissions, reporting_settings
 from .conf import get_setting
-from .models import Case
+from .models import Case, TaskLock
 
 logger = logging.getLogger(__name__)
 
 CASE_LIST_URL_HOOK = "anon_messaging_case_list_url"
+ALERTS_LOCK = "alerts"
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,22 @@ class Notifier:
             except Exception:
                 logger.exception("Could not close a notification backend.")
 
+    def send_for_cases(self, notice, recipients_by_case):
+        """One ``notice`` to each address, however many of its cases it is about.
+
+        ``recipients_by_case`` is ``[(case, addresses)]``. Returns the ids of the cases
+        whose notice reached at least one of their addresses.
+        """
+        cases_by_address = {}
+        for case, addresses in recipients_by_case:
+            for address in addresses:
+                cases_by_address.setdefault(address, set()).add(case.pk)
+        reached = set()
+        for address, case_ids in sorted(cases_by_address.items()):
+            if self.send(notice, [address]):
+                reached |= case_ids
+        return reached
+
     def send(self, notice, addresses):
         """Deliver ``notice``; True if at least one backend reached someone."""
         if notice.name not in self._links:
@@ -229,40 +252,33 @@ def send_pending_alerts(now=None):
     """Send the new-activity notices that are due. Safe to run from several clusters.
 
     ``cases.py`` sets ``Case.adviser_alert_pending`` in the transaction that stores the
-    report or message; each case is claimed here with a conditional UPDATE before
-    sending, so two clusters (or a restarted one) never both send it. Each address gets
-    one notice per run, however many of its cases had activity. A case none of whose
-    notices went out gets its flag back for the next run.
+    report or message. A run claims the cases that are due in one transaction, holding
+    the alerts' ``TaskLock``, so a second run at the same moment (another cluster, a
+    restarted one) waits and then finds nothing left: the cases are never split between
+    two runs that would each email the same adviser. Each case is claimed with a
+    conditional UPDATE, which misses it if the reporter wrote again meanwhile. Each
+    address then gets one notice, however many of its cases had activity. A case none of
+    whose notices went out gets its flag back for the next run.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=get_setting("ALERT_QUIET_MINUTES"))
     due = Q(adviser_alert_pending=True) & _settled_q(cutoff)
-    candidates = list(
-        Case.objects.filter(due)
-        .select_related("assigned_to", "assigned_team")
-        .only("pk", "site_id", "assigned_team", "assigned_to")
-    )
     counts = {"sent": 0, "failed": 0, "unaddressed": 0}
+    candidates = _claim_alerts(due)
     if not candidates:
         return counts
-    settings_for = reporting_settings.for_sites(case.site_id for case in candidates)
+    settings_for = reporting_settings.for_sites({case.site_id for case in candidates})
     may_see = may_see_cases_memo()
-    cases_by_address = {}
+    addressed = []
     for case in candidates:
-        # The claim: only one run clears the flag, and not if the reporter wrote again.
-        if not Case.objects.filter(Q(pk=case.pk) & due).update(adviser_alert_pending=False):
-            continue
         addresses = recipients_for(NEW_ACTIVITY, case, settings_for(case.site_id), may_see)
-        if not addresses:
+        if addresses:
+            addressed.append((case, addresses))
+        else:
             counts["unaddressed"] += 1
-        for address in addresses:
-            cases_by_address.setdefault(address, set()).add(case.pk)
-    reached = set()
     with Notifier() as notifier:
-        for address, case_ids in sorted(cases_by_address.items()):
-            if notifier.send(NEW_ACTIVITY, [address]):
-                reached |= case_ids
-    missed = set().union(*cases_by_address.values()) - reached
+        reached = notifier.send_for_cases(NEW_ACTIVITY, addressed)
+    missed = {case.pk for case, _addresses in addressed} - reached
     if missed:
         Case.objects.filter(pk__in=missed).update(adviser_alert_pending=True)
     counts["sent"], counts["failed"] = len(reached), len(missed)
@@ -273,3 +289,21 @@ def send_pending_alerts(now=None):
             counts["unaddressed"],
         )
     return counts
+
+
+def _claim_alerts(due):
+    """The cases whose alert is due, claimed by this run."""
+    candidates = (
+        Case.objects.filter(due)
+        .select_related("assigned_to", "assigned_team")
+        .only("pk", "site_id", "assigned_team", "assigned_to")
+        .order_by("pk")
+    )
+    claimed = []
+    with transaction.atomic():
+        TaskLock.hold(ALERTS_LOCK)
+        for case in candidates:
+            # Only this run clears the flag, and not if the reporter wrote again.
+            if Case.objects.filter(Q(pk=case.pk) & due).update(adviser_alert_pending=False):
+                claimed.append(case)
+    return claimed

@@ -7,21 +7,24 @@ does, so a site with its own base page class can reuse the behaviour.
 import math
 from datetime import date, datetime
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.db import DatabaseError, models
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, Panel
 from wagtail.contrib.forms.models import AbstractFormField, FormMixin
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, Site
 
-from . import cases, codes, forms, login, reporting_settings
+from . import cases, codes, deadlines, form_rules, forms, login, reporting_settings
 from .models import Case, Message
 from .security import ReporterPageMixin, no_store
 
@@ -30,10 +33,156 @@ from .security import ReporterPageMixin, no_store
 
 class ReportFormField(AbstractFormField):
     page = ParentalKey("ReportFormPage", on_delete=models.CASCADE, related_name="form_fields")
+    error_message = models.CharField(
+        _("message when not answered"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "For a required question: what to do, naming the question, such as “Enter what "
+            "happened”. Blank gives “Enter your answer to” and the question."
+        ),
+    )
+
+    panels = AbstractFormField.panels + [FieldPanel("error_message")]
+
+
+class ReportFormPageForm(WagtailAdminPageForm):
+    """The page editor's form for report form pages: anonymous forms stay anonymous.
+
+    The rule is ``form_rules.py``'s. On the anonymous route a question of an identity type
+    is refused whenever the page is saved; a question whose label asks who the reporter
+    is may be saved as a draft (the editor flags it) but is refused when the page is
+    published or submitted for moderation, unless someone allowed to confirms it with a
+    reason, which ``ReportFormMixin.save_revision`` records in the page's history.
+    """
+
+    # The buttons of Wagtail's page editor that make a page live, or ask for it to be.
+    PUBLISHING_ACTIONS = ("action-publish", "action-submit")
+
+    identity_confirmation = django_forms.CharField(
+        label=_("Reason this anonymous form asks who the reporter is"),
+        required=False,
+        max_length=1000,
+        widget=django_forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Only for someone allowed to confirm such questions. Recorded with your name in "
+            "the page's history."
+        ),
+    )
+
+    @property
+    def publishing(self):
+        return any(name in self.data for name in self.PUBLISHING_ACTIONS)
+
+    def clean(self):
+        cleaned = super().clean()
+        anonymous = cleaned.get("reporting_route", self.instance.reporting_route) == (
+            Case.Route.ANONYMOUS
+        )
+        questions = self._questions()
+        found = form_rules.unconfirmed(
+            form_rules.findings([question for question, _form in questions], anonymous=anonymous),
+            self.instance,
+        )
+        forms_by_label = {}
+        for question, question_form in questions:
+            forms_by_label.setdefault(question.label, []).append(question_form)
+        asking = []
+        for finding in found:
+            if finding.refused_type:
+                for question_form in forms_by_label.get(finding.label, []):
+                    question_form.add_error("field_type", finding.describe())
+            else:
+                asking.append(finding)
+        if not asking or not self.publishing:
+            return cleaned  # a draft may keep them: the editor flags them
+        may_confirm = form_rules.may_confirm(self.for_user)
+        reason = (cleaned.get("identity_confirmation") or "").strip()
+        if may_confirm and reason:
+            self.instance.identity_confirmation = (
+                self.for_user,
+                reason,
+                sorted({finding.label for finding in asking}),
+            )
+            return cleaned
+        for finding in asking:
+            for question_form in forms_by_label.get(finding.label, []):
+                question_form.add_error("label", self._publish_refusal(finding, may_confirm))
+        if may_confirm:
+            self.add_error(
+                "identity_confirmation",
+                gettext(
+                    "Give the reason this anonymous form must ask who the reporter is, or "
+                    "reword the questions marked above."
+                ),
+            )
+        return cleaned
+
+    @staticmethod
+    def _publish_refusal(finding, may_confirm):
+        if may_confirm:
+            return gettext(
+                "%(problem)s Reword the question, or give the reason it is needed below."
+            ) % {"problem": finding.describe()}
+        return gettext(
+            "%(problem)s An anonymous form cannot ask this: reword the question, or ask "
+            "someone allowed to confirm such questions to publish it."
+        ) % {"problem": finding.describe()}
+
+    def _questions(self):
+        """``[(question, its form)]`` for the questions the page will have."""
+        formset = self.formsets.get("form_fields")
+        if formset is None:
+            return []
+        questions = []
+        for question_form in formset.forms:
+            if not question_form.is_valid():
+                continue  # its own errors say what is wrong
+            data = question_form.cleaned_data
+            if data.get("DELETE") or not data.get("label"):
+                continue
+            questions.append(
+                (
+                    form_rules.Question(data.get("label", ""), data.get("field_type", "")),
+                    question_form,
+                )
+            )
+        return questions
+
+
+class IdentityQuestionsPanel(Panel):
+    """In the page editor: the questions of an anonymous form that ask who the reporter
+    is, and, for someone allowed to confirm them, the box for the reason."""
+
+    def get_form_options(self):
+        # The reason box is this panel's to show (to those allowed), nobody else's.
+        return {"fields": ["identity_confirmation"]}
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "anon_messaging/admin/identity_questions_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            page = self.instance
+            context.update(
+                findings=form_rules.page_findings(page),
+                anonymous=page.is_anonymous_route,
+                may_confirm=form_rules.may_confirm(self.request.user),
+                confirmation_field=self.form["identity_confirmation"],
+            )
+            return context
 
 
 class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
-    """A report form: the editor's questions plus the route's own fields."""
+    """A report form: the editor's questions plus the route's own fields.
+
+    An anonymous form never asks who the reporter is (``form_rules.py``): the page
+    editor's form (``base_form_class``) refuses such questions, ``publish`` refuses a
+    revision that still has them, and questions of an identity type are never shown.
+    """
+
+    base_form_class = ReportFormPageForm
+    form_builder = forms.ReportFormBuilder
 
     reporting_route = models.CharField(
         _("route"),
@@ -90,6 +239,10 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         FieldPanel("reporting_route"),
         FieldPanel("intro"),
         InlinePanel("form_fields", label=_("Questions")),
+        IdentityQuestionsPanel(
+            heading=_("Questions that would tell us who the reporter is"),
+            classname="am-identity-questions",
+        ),
         MultiFieldPanel(
             [FieldPanel("messaging_question"), FieldPanel("messaging_help")],
             heading=_("Anonymous messaging (anonymous route)"),
@@ -115,6 +268,39 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
     @property
     def is_anonymous_route(self):
         return self.reporting_route == Case.Route.ANONYMOUS
+
+    def get_form_fields(self):
+        """The page's questions; on the anonymous route, never one of a type that
+        collects identity (``form_rules.IDENTITY_FIELD_TYPES``), even on a page saved
+        before the rule (``checks.check_report_forms`` lists those)."""
+        questions = self.all_questions()
+        if self.is_anonymous_route:
+            return [q for q in questions if q.field_type not in form_rules.IDENTITY_FIELD_TYPES]
+        return questions
+
+    def all_questions(self):
+        """Every question saved on the page, shown or not (Wagtail's ``get_form_fields``)."""
+        return super().get_form_fields()
+
+    def save_revision(self, *args, **kwargs):
+        revision = super().save_revision(*args, **kwargs)
+        confirmation = getattr(self, "identity_confirmation", None)
+        if confirmation:
+            # Set by the page editor's form when someone allowed to confirmed the
+            # questions; written before the revision is published, so publish() finds it.
+            user, reason, labels = confirmation
+            form_rules.record_confirmation(
+                self, user=user, reason=reason, labels=labels, revision=revision
+            )
+            self.identity_confirmation = None
+        return revision
+
+    def publish(self, revision, *args, **kwargs):
+        # Whatever path publishes the page (the editor, a moderator's approval, a bulk
+        # action, a schedule), an anonymous form that asks who the reporter is stays
+        # unpublished unless its questions were confirmed.
+        form_rules.check_publishable(revision.as_object())
+        return super().publish(revision, *args, **kwargs)
 
     def get_form_class(self):
         questions = list(self.get_form_fields())
@@ -241,8 +427,25 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         if mode_name == "landing":
             # render_landing_page groups the code itself; grouping it here too mangled it.
             placeholder = "0" * codes.current_format().length
-            return self.render_landing_page(request, code=placeholder)
+            return self.render_landing_page(
+                request, code=placeholder, case=self.sample_case(request)
+            )
         return super().serve_preview(request, mode_name)
+
+    def sample_case(self, request):
+        """An unsaved case as if sent now, so the preview shows "what happens next" with
+        the day a reply would be due."""
+        site = Site.find_for_request(request)
+        now = timezone.now()
+        return Case(
+            route=self.reporting_route,
+            site=site,
+            messaging_enabled=self.is_anonymous_route,
+            created_at=now,
+            awaiting_reply=True,
+            awaiting_since=now,
+            response_due_at=deadlines.response_due_at(site, now),
+        )
 
 
 def _page_number(raw, highest=10_000):
@@ -280,6 +483,12 @@ class ReportFormPage(ReportFormMixin, Page):
 
     class Meta:
         verbose_name = _("report form page")
+        permissions = [
+            (
+                "confirm_identity_questions",
+                _("Can publish anonymous forms with questions that ask who the reporter is"),
+            ),
+        ]
 
 
 # --- Messaging ---------------------------------------------------------------------
@@ -457,7 +666,11 @@ class QuestionBlock(blocks.StructBlock):
 
 
 class SupportPageMixin(ReporterPageMixin, models.Model):
-    """Questions and answers in rich text; ``{sla}`` shows the site's response time."""
+    """Questions and answers in rich text; ``{sla}`` shows the site's response time.
+
+    Below them, a list of the live pages under this one (``show_child_pages``): the
+    demo's ``/report/`` lists its report forms this way, and ``/support/`` its pages.
+    """
 
     intro = RichTextField(_("introduction"), blank=True)
     body = StreamField(
@@ -474,10 +687,27 @@ class SupportPageMixin(ReporterPageMixin, models.Model):
         verbose_name=_("content"),
     )
 
-    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    show_child_pages = models.BooleanField(
+        _("list the pages below this one"),
+        default=True,
+        help_text=_(
+            "Each live page below this one is listed after the content, with its title and "
+            "its search description (Promote tab) as a summary."
+        ),
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        FieldPanel("body"),
+        FieldPanel("show_child_pages"),
+    ]
 
     class Meta:
         abstract = True
+
+    def listed_pages(self):
+        """The live pages below this one that anyone may see, in the editors' order."""
+        return self.get_children().live().public()
 
 
 class SupportPage(SupportPageMixin, Page):

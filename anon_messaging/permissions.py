@@ -23,6 +23,9 @@ VIEW_CONTACT_DETAILS = f"{APP_LABEL}.view_contact_details"
 CHANGE_CASE = f"{APP_LABEL}.change_case"
 ADD_MESSAGE = f"{APP_LABEL}.add_message"
 ADD_INTERNAL_NOTE = f"{APP_LABEL}.add_internalnote"
+# Not about cases: publishing an anonymous form with a question that asks who the reporter
+# is, once confirmed with a reason (form_rules.py).
+CONFIRM_IDENTITY_QUESTIONS = f"{APP_LABEL}.confirm_identity_questions"
 
 
 def sees_every_case(user):

@@ -2,12 +2,15 @@
 
 Each overdue episode (from a new report or reporter message to the adviser's
 reply) gets at most one reminder, to the assigned adviser or the team address,
-and later at most one escalation, to the managers. That holds when several
-clusters run the scan at the same moment: each scan claims its cases in one
-transaction (``SELECT ... FOR UPDATE SKIP LOCKED``, then a conditional
-``UPDATE ... WHERE reminder_sent_at IS NULL``) before it sends anything. On
-SQLite the write lock taken by ``transaction_mode: IMMEDIATE`` serialises the
-claims instead.
+and later at most one escalation, to the managers; and each address gets one
+reminder (and one escalation) per scan, however many of its cases are overdue. That
+holds when several clusters run the scan at the same moment: each scan claims its
+cases in one transaction holding the reminders' ``TaskLock`` (so two scans take turns
+and never split the overdue cases between them, each emailing the same adviser),
+with ``SELECT ... FOR UPDATE SKIP LOCKED`` (a case an adviser or the alerts hold is
+left for the next scan, never waited for) and a conditional ``UPDATE ... WHERE
+reminder_sent_at IS NULL``, before it sends anything. On SQLite the write lock taken by
+``transaction_mode: IMMEDIATE`` serialises the claims instead.
 
 Emails have a fixed subject and carry no report content, no reference and no
 reporter detail: only that a case needs attention and a link to the admin's list
@@ -27,9 +30,11 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from . import audit, deadlines, notifications
-from .models import Case
+from .models import Case, TaskLock
 
 logger = logging.getLogger(__name__)
+
+REMINDERS_LOCK = "reminders"
 
 # Fields the scan reads; the encrypted report and messages are never loaded.
 _CASE_FIELDS = (
@@ -89,10 +94,13 @@ def _claim(candidates, field, now, pick):
         .order_by("response_due_at", "pk")
     )
     if features.has_select_for_update_skip_locked:
-        # Cases another scan holds are skipped, not waited for: it is sending their emails.
+        # A case someone else holds (an adviser's action, the alerts' claim) is skipped,
+        # not waited for, so the scan never waits on rows while holding others.
         of = ("self",) if features.has_select_for_update_of else ()
         queryset = queryset.select_for_update(skip_locked=True, of=of)
     with transaction.atomic():
+        # Another scan's claim finishes first; then its cases are no longer candidates.
+        TaskLock.hold(REMINDERS_LOCK)
         chosen = []
         for case in queryset:
             recipients = pick(case)
@@ -114,17 +122,18 @@ def _claim(candidates, field, now, pick):
 
 
 def _send(claimed, notice, field, now, action):
-    """Send each claimed case's notice; release the claims of cases nobody got."""
+    """Send the claimed cases' notice, one to each address; release the claims of cases
+    nobody got."""
     if not claimed:
         return 0, 0
-    sent, failed = [], []
     try:
         with notifications.Notifier() as notifier:
-            for case, recipients in claimed:
-                (sent if notifier.send(notice, recipients) else failed).append(case)
+            reached = notifier.send_for_cases(notice, claimed)
     except Exception:
         logger.exception("Could not reach the notification channel; the next scan tries again.")
-        sent, failed = [], [case for case, _recipients in claimed]
+        reached = set()
+    sent = [case for case, _recipients in claimed if case.pk in reached]
+    failed = [case for case, _recipients in claimed if case.pk not in reached]
     if failed:
         # Nobody got these: put them back for the next scan.
         Case.objects.filter(pk__in=[c.pk for c in failed], **{field: now}).update(**{field: None})

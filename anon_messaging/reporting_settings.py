@@ -7,9 +7,11 @@ step (``create_for_site``), taken by whoever means to store something in it: the
 admin's settings form, the demo's seed, a site's own set-up.
 """
 
+from dataclasses import dataclass
+
 from wagtail.models import Site
 
-from .models import ReportingSettings
+from .models import ReportingFooterLink, ReportingSettings
 
 # Where a request keeps the settings it has read, so a page and its template tags
 # read them once.
@@ -60,10 +62,43 @@ def for_request(request, site_id=None):
     return cache[key]
 
 
+@dataclass(frozen=True)
+class FooterLink:
+    label: str
+    url: str
+    # An address on another site (rel="noreferrer", and no page of this site to check).
+    external: bool
+
+
+def footer_links(request, site_id=None):
+    """The footer links of the site serving ``request`` (or of ``site_id``), in order,
+    as ``FooterLink``s. A link to a page that is not live, or that has no address on
+    this site, is left out. Kept on the request with the settings."""
+    cache = _request_cache(request)
+    key = ("footer", site_id)
+    if key not in cache:
+        settings = for_request(request, site_id)
+        links = []
+        if settings.pk:
+            rows = ReportingFooterLink.objects.filter(settings=settings).select_related("page")
+            for row in rows.order_by("sort_order", "pk"):
+                if row.page_id is None:
+                    if row.url:
+                        links.append(FooterLink(row.label, row.url, external=True))
+                    continue
+                url = row.page.get_url(request) if row.page.live else None
+                if url:
+                    links.append(FooterLink(row.label, url, external=False))
+        cache[key] = links
+    return cache[key]
+
+
 def remember_defaults(request):
     """Make the request's own site read as the defaults (an error page whose database
-    could not be read still shows its quick-exit link)."""
-    _request_cache(request)[_OWN_SITE] = ReportingSettings()
+    could not be read still shows its quick-exit link), with no footer links."""
+    cache = _request_cache(request)
+    cache[_OWN_SITE] = ReportingSettings()
+    cache[("footer", None)] = []
 
 
 def _request_cache(request):

@@ -6,10 +6,11 @@ working-time accumulation model:
 * Working time is the union of working intervals. Each local date that is a working weekday
   and not inside a closure has the interval [opens, closes) in local wall-clock time, or
   [00:00, next day 00:00) when no hours are set.
-* The due time is the moment when N x (length of one working day) of working time has
-  passed since the start. A start outside working time starts the clock at the next
-  opening. If the time runs out exactly at a closing time, that closing time is the answer.
-  With N = 0 the answer is the start, moved to the next working moment if needed.
+* The due time is the moment when N x (length of one working day) of working time, plus
+  any extra working hours, has passed since the start. A start outside working time
+  starts the clock at the next opening. If the time runs out exactly at a closing time,
+  that closing time is the answer. With N = 0 the answer is the start, moved to the next
+  working moment if needed.
 * Everything is counted on the wall clock of the site time zone. A working day is as long
   as its wall-clock hours, so a whole working day is 24 hours even on a DST-change day.
   Mon 10:00 + 3 is Thu 10:00 on the wall clock whatever the clocks did in between.
@@ -84,17 +85,19 @@ class WorkingCalendar:
         self.closures = tuple(merged)
         self._closure_firsts = [first for first, _ in merged]
 
-    def due(self, start: datetime, working_days: int) -> datetime:
-        """Return when ``working_days`` working days after ``start`` end, in the site tz."""
+    def due(self, start: datetime, working_days: int, working_hours: int = 0) -> datetime:
+        """Return when ``working_days`` working days and ``working_hours`` working hours
+        after ``start`` end, in the site tz. A working hour is an hour of working time:
+        inside the working hours when they are set."""
         if start.tzinfo is None or start.utcoffset() is None:
             raise ValueError("start must be an aware datetime")
-        if working_days < 0:
-            raise ValueError("working_days must be >= 0")
+        if working_days < 0 or working_hours < 0:
+            raise ValueError("working_days and working_hours must be >= 0")
 
         # Naive local wall time; it keeps its fold, which matters for the working_days == 0
         # answer when the start falls in the repeated hour.
         moment = start.astimezone(self.tz).replace(tzinfo=None)
-        remaining = self.day_length * working_days
+        remaining = self.day_length * working_days + timedelta(hours=working_hours)
         day = moment.date()
         try:
             while True:

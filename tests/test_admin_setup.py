@@ -41,7 +41,10 @@ def panel_rows(response):
     }
 
 
-def test_the_dashboard_counts_my_open_cases_my_replies_owed_and_overdue_cases(client, cast):
+def test_the_dashboard_counts_waiting_team_cases_mine_replies_owed_overdue_and_all(client, cast):
+    """Every row has a count and a link to the list of just those cases. (Issue 13 added
+    the team's new cases with no adviser, which appeared in no row, and the count of all
+    cases.)"""
     now = timezone.now()
     mine_awaiting, _ = make_case(adviser=cast.assigned)
     mine_answered, _ = make_case(adviser=cast.assigned)
@@ -56,9 +59,14 @@ def test_the_dashboard_counts_my_open_cases_my_replies_owed_and_overdue_cases(cl
     client.force_login(cast.assigned)
     rows = panel_rows(client.get(HOME))
     assert rows == {
+        "New cases waiting in my teams, no adviser yet": (
+            1,
+            f"{LIST_URL}?assigned=waiting&status=active",
+        ),
         "My open cases": (2, f"{LIST_URL}?assigned=me&status=active"),
         "Awaiting my reply": (1, f"{LIST_URL}?assigned=me&awaiting=yes"),
         "Overdue cases I can see": (1, f"{LIST_URL}?overdue=yes"),
+        "All cases you can see": (4, LIST_URL),
     }
     # Each link leads to the list showing just those cases.
     for count, url in rows.values():

@@ -509,10 +509,12 @@ def test_the_case_list_shows_the_next_statutory_deadline_at_a_constant_query_cos
 
     html, few = list_page()
     assert "statutory deadline" in html.lower()
-    from django.utils.formats import date_format
-
-    due = date_format((received + timedelta(days=7)).astimezone(LONDON), "SHORT_DATETIME_FORMAT")
-    assert f"Acknowledgement by {due}" in re.sub(r"\s+", " ", html)
+    # A due time that cannot be misread (issue 13; it was "6 Dec 2026, 3:39 a.m."):
+    # "by 15:39 on Sunday 6 December", in the site's time zone.
+    due = (received + timedelta(days=7)).astimezone(LONDON)
+    year = "" if due.year == timezone.now().astimezone(LONDON).year else f" {due.year}"
+    expected = f"Acknowledgement by {due:%H:%M} on {due:%A} {due.day} {due:%B}{year}"
+    assert expected in re.sub(r"\s+", " ", html)
     for offset in range(40):
         make_case(site, received=received - timedelta(hours=offset))
     _html, many = list_page()

@@ -61,6 +61,9 @@ def collect_reporter_pages(settings):
         ("contact form", CONTACT_FORM),
         ("support", "/support/"),
         ("support questions", SUPPORT),
+        ("privacy notice", "/support/privacy/"),
+        ("emergency contacts", "/support/emergency-contacts/"),
+        ("not found (404)", "/no-such-page/"),
         ("log-in", MESSAGING),
     ]:
         pages.append((name, client.get(path)))

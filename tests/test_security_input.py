@@ -140,7 +140,7 @@ def test_hostile_contact_details_render_escaped_for_the_adviser(site):
 
 def test_hostile_editor_text_renders_escaped(site):
     reporting = ReportingSettings.for_site(site)
-    reporting.sla_text = "<b>3</b> working days"
+    reporting.response_time_wording = "<b>{days}</b> working days"
     reporting.adviser_display_name = SCRIPT
     reporting.save()
     form_page = Page.objects.get(url_path__endswith="/anonymous/").specific

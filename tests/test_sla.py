@@ -1,5 +1,10 @@
 """``{sla}`` in editor text: replaced with the site's response time, escaped; everything else
-an editor writes renders as written, never as template code."""
+an editor writes renders as written, never as template code.
+
+Since issue 13 the response time is one setting, the working days the deadlines count, and
+``{sla}`` is made from it: the standard wording, or the site's wording template with the
+number filled in (``ReportingSettings.response_time_wording``). These tests set the
+template (or the days) where they used to set a free text."""
 
 import html
 
@@ -17,13 +22,18 @@ from tests.reporter_journey import (
     submit_anonymous,
 )
 
-HOSTILE_SLA = '<b>3</b> & "days"'
+# A wording template with markup around the number; the demo promises 3 working days.
+HOSTILE_SLA = '<b>{days}</b> & "days"'
 ESCAPED_SLA = "&lt;b&gt;3&lt;/b&gt; &amp; &quot;days&quot;"
 
 
-def set_sla(text):
+def set_sla(wording, days=None):
+    """Store the site's wording template (and its working days), as the settings form would
+    once they pass its checks."""
     site_settings = ReportingSettings.for_site(Site.objects.get(is_default_site=True))
-    site_settings.sla_text = text
+    site_settings.response_time_wording = wording
+    if days is not None:
+        site_settings.response_working_days = days
     site_settings.save()
 
 
@@ -34,10 +44,12 @@ def test_support_page_shows_the_sites_response_time(reporter_site, client):
 
 
 def test_the_response_time_follows_the_setting(reporter_site, client):
-    set_sla("2 working days")
+    set_sla("", days=2)
     page = client.get(SUPPORT).content.decode()
     assert "We aim to respond within 2 working days," in page
     assert "3 working days" not in page
+    set_sla("", days=1)
+    assert "We aim to respond within 1 working day," in client.get(SUPPORT).content.decode()
 
 
 def test_the_response_time_is_escaped(reporter_site, client):
@@ -107,7 +119,7 @@ def test_the_placeholder_works_on_report_messaging_and_thank_you_pages(reporter_
 
 
 def test_every_editor_field_with_the_placeholder_is_filled(reporter_site, client):
-    set_sla("5 days")
+    set_sla("{days} days", days=5)
     messaging = MessagingPage.objects.get()
     messaging.intro = "<p>Messaging intro {sla}.</p>"
     messaging.login_help = "<p>Log-in help {sla}.</p>"

@@ -20,6 +20,15 @@ def case_deadlines(case):
 
 
 @register.simple_tag
+def due_phrase(moment, case):
+    """``moment`` as a due time that cannot be misread ("by 17:00 on Wednesday 3
+    December"), in the site's time zone of ``case`` (``deadlines.due_phrase``)."""
+    if moment is None:
+        return ""
+    return deadlines.due_phrase_for_site(moment, case.site_id)
+
+
+@register.simple_tag
 def case_reminder_history(case):
     """The latest reminders and escalations sent for a case, newest first."""
     return [

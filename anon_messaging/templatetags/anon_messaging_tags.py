@@ -1,20 +1,30 @@
 """Template helpers for reporter pages.
 
 ``{sla}`` is the only placeholder editors may write. It is replaced after the
-text is rendered, with the site's value escaped, and only in the text between
+text is rendered, with the site's response time in words
+(``ReportingSettings.response_time_text``) escaped, and only in the text between
 tags: never inside a tag or an attribute, where a value such as
 ``javascript:...`` would become a link that Wagtail's rich-text whitelist never
 saw. Editor text is never treated as template code.
+
+``reporter_frame`` gives the base template the site's name, its home and the footer
+links; ``reply_expected`` says when a reply to a case can be expected.
 """
 
 import re
+from types import SimpleNamespace
 
 from django import template
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
+from wagtail.models import Site
 from wagtail.templatetags.wagtailcore_tags import richtext
 
+from .. import deadlines
 from .. import reporting_settings as site_reporting_settings
 
 register = template.Library()
@@ -59,7 +69,7 @@ def reporting_richtext(context, value):
     """Render editor rich text with ``{sla}`` filled in."""
     if not value:
         return ""
-    return fill_sla(richtext(value), _reporting_settings(context).sla_text)
+    return fill_sla(richtext(value), _reporting_settings(context).response_time_text)
 
 
 @register.simple_tag(takes_context=True)
@@ -67,12 +77,50 @@ def reporting_text(context, value):
     """Render an editor's plain text, escaped, with ``{sla}`` filled in."""
     if not value:
         return ""
-    return fill_sla(conditional_escape(value), _reporting_settings(context).sla_text)
+    return fill_sla(conditional_escape(value), _reporting_settings(context).response_time_text)
 
 
 @register.simple_tag(takes_context=True)
 def reporting_settings(context):
     return _reporting_settings(context)
+
+
+@register.simple_tag(takes_context=True)
+def reporter_frame(context):
+    """What the frame of every reporter page shows: ``site_name``, ``home_url`` and
+    ``footer_links`` (``reporting_settings.footer_links``). An error page whose database
+    cannot be read still gets a frame: the site's configured name, and no links."""
+    request = context.get("request")
+    frame = SimpleNamespace(
+        site_name=getattr(settings, "WAGTAIL_SITE_NAME", "") or "", home_url="/", footer_links=[]
+    )
+    if request is None:
+        return frame
+    try:
+        site = Site.find_for_request(request)
+        if site is not None:
+            frame.site_name = site.site_name or frame.site_name
+            frame.home_url = site.root_page.get_url(request) or "/"
+        frame.footer_links = site_reporting_settings.footer_links(request)
+    except DatabaseError:
+        pass  # the page says what went wrong; its frame keeps the defaults
+    return frame
+
+
+@register.simple_tag
+def reply_expected(case, now=None):
+    """When the reporter of ``case`` can expect a reply, while one is owed: ``phrase`` (a
+    day from the site's working calendar, "by the end of Wednesday 2 December") and
+    ``late`` (that day has passed). None when no reply is owed."""
+    if case is None or not case.reply_owed or case.response_due_at is None:
+        return None
+    now = now or timezone.now()
+    return SimpleNamespace(
+        phrase=deadlines.due_phrase_for_site(
+            case.response_due_at, case.site_id, precise=False, now=now
+        ),
+        late=case.response_due_at <= now,
+    )
 
 
 @register.filter

@@ -16,7 +16,9 @@ from .urls import case_list_url
 
 
 class CaseDashboardPanel(Component):
-    """On the admin home: the adviser's own open cases, replies they owe, overdue cases."""
+    """On the admin home: new cases waiting for someone in the adviser's teams, their own
+    open cases, replies they owe, overdue cases, and every case they can see; each row
+    with its count, in one query, and a link to the list showing just those cases."""
 
     name = "anon_messaging_cases"
     template_name = "anon_messaging/admin/dashboard_panel.html"
@@ -25,13 +27,24 @@ class CaseDashboardPanel(Component):
     def get_context_data(self, parent_context):
         user = parent_context["request"].user
         now = timezone.now()
-        mine = Q(assigned_to=user) & ~Q(status=Case.Status.CLOSED)
+        not_closed = ~Q(status=Case.Status.CLOSED)
+        mine = Q(assigned_to=user) & not_closed
+        # A new report goes to the intake team with no adviser: it waits here until
+        # someone in the team takes it (the list's "waiting" filter is the same rule).
+        waiting = Q(assigned_to__isnull=True, assigned_team__in=user.groups.all()) & not_closed
         counts = Case.objects.visible_to(user).aggregate(
+            waiting=Count("pk", filter=waiting),
             open_mine=Count("pk", filter=mine),
             awaiting_mine=Count("pk", filter=mine & Q(needs_reply=True)),
             overdue=Count("pk", filter=overdue_q(now)),
+            everything=Count("pk"),
         )
         rows = [
+            (
+                _("New cases waiting in my teams, no adviser yet"),
+                counts["waiting"],
+                case_list_url(assigned="waiting", status="active"),
+            ),
             (
                 _("My open cases"),
                 counts["open_mine"],
@@ -47,8 +60,9 @@ class CaseDashboardPanel(Component):
                 counts["overdue"],
                 case_list_url(overdue="yes"),
             ),
+            (_("All cases you can see"), counts["everything"], case_list_url()),
         ]
-        return {"rows": rows, "all_cases_url": case_list_url()}
+        return {"rows": rows}
 
 
 def add_case_dashboard_panel(request, panels):

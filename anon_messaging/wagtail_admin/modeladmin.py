@@ -125,7 +125,13 @@ class CaseURLFinder:
 # --- List filters -----------------------------------------------------------------------
 
 
-class StatusFilter(SimpleListFilter):
+class CaseListFilter(SimpleListFilter):
+    """The list's filters: each titled with a heading (modeladmin's own template has none)."""
+
+    template = TEMPLATES + "filter.html"
+
+
+class StatusFilter(CaseListFilter):
     title = _("status")
     parameter_name = "status"
 
@@ -141,7 +147,7 @@ class StatusFilter(SimpleListFilter):
         return queryset
 
 
-class AssignedFilter(SimpleListFilter):
+class AssignedFilter(CaseListFilter):
     title = _("assigned to")
     parameter_name = "assigned"
 
@@ -149,6 +155,7 @@ class AssignedFilter(SimpleListFilter):
         return [
             ("me", _("To me")),
             ("team", _("To one of my teams")),
+            ("waiting", _("To one of my teams, no adviser yet")),
             ("unassigned", _("To no adviser yet")),
         ]
 
@@ -163,12 +170,16 @@ class AssignedFilter(SimpleListFilter):
             return queryset.filter(assigned_to=request.user)
         if value == "team":
             return queryset.filter(assigned_team__in=request.user.groups.all())
+        if value == "waiting":
+            return queryset.filter(
+                assigned_to__isnull=True, assigned_team__in=request.user.groups.all()
+            )
         if value == "unassigned":
             return queryset.filter(assigned_to__isnull=True)
         return queryset
 
 
-class YesFilter(SimpleListFilter):
+class YesFilter(CaseListFilter):
     """A flag filter: everything, or only the cases with the flag."""
 
     flag = None
@@ -194,7 +205,7 @@ class OverdueFilter(YesFilter):
     flag = "is_overdue"
 
 
-class RouteFilter(SimpleListFilter):
+class RouteFilter(CaseListFilter):
     title = _("route")
     parameter_name = "route"
 

@@ -75,18 +75,20 @@ def log_out(page):
 # --- Checks ----------------------------------------------------------------------------
 
 
-def axe_violations(page):
-    """Run axe-core on the page as it is now; return its WCAG A/AA violations, readably."""
+def axe_violations(page, include=None):
+    """Run axe-core on the page as it is now (or only on the elements ``include`` selects);
+    return its WCAG A/AA violations, readably."""
     page.evaluate(AXE_SOURCE)
     return page.evaluate(
-        """async (tags) => {
+        """async ([tags, include]) => {
             // Judge the page as it settles, not half-way through a fade-in. Long or
             // endless decorations (the admin's pulsing badge) are not waited for.
             await Promise.all(document.getAnimations()
                 .filter((animation) => animation.effect
                     && animation.effect.getComputedTiming().endTime <= 2000)
                 .map((animation) => animation.finished.catch(() => null)));
-            const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            const context = include ? {include: [include]} : document;
+            const results = await axe.run(context, {runOnly: {type: "tag", values: tags}});
             return results.violations.map((violation) => ({
                 rule: violation.id,
                 impact: violation.impact,
@@ -98,7 +100,7 @@ def axe_violations(page):
                 })),
             }));
         }""",
-        WCAG_TAGS,
+        [WCAG_TAGS, include],
     )
 
 
@@ -194,6 +196,12 @@ def walk_reporter_pages(page, visit, *, adviser_reply=None):
     visit("choose-route")
     page.goto("/support/anonymous-messaging/")
     visit("support")
+    page.goto("/support/")
+    visit("support-index")
+    page.goto("/support/emergency-contacts/")
+    visit("emergency-contacts")
+    page.goto("/no-such-page/")
+    visit("not-found")
 
     page.goto("/report/with-contact-details/")
     visit("contact-form")
@@ -243,6 +251,10 @@ def walk_reporter_pages(page, visit, *, adviser_reply=None):
     log_out(page)
     visit("logged-out")
 
+    fill_anonymous_report(page, "No code for me, thank you.", messaging=False)
+    send_report(page)
+    visit("thank-you-no-code")
+
     fill_anonymous_report(page, "Sent twice by accident.", messaging=False)
     submit_form_twice(page)
     visit("already-received")
@@ -261,6 +273,15 @@ def walk_reporter_pages(page, visit, *, adviser_reply=None):
 
 def main_menu_cases(page):
     return page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Cases")
+
+
+def admin_log_in(page, username):
+    """Log in to the Wagtail admin as anyone (an editor has no Cases menu)."""
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("changeme")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Main menu")).to_be_visible()
 
 
 def adviser_log_in(page, username="adviser"):
@@ -295,6 +316,18 @@ def adviser_reply(page, text):
     # Wagtail fades its messages in; wait until the message is fully shown.
     expect(page.locator(".messages > ul")).to_have_css("opacity", "1")
     expect(page.locator(".am-thread__message--adviser").last).to_contain_text(text)
+
+
+def editor_flags_an_identity_question(page, label):
+    """The demo's editor adds ``label`` to the anonymous form and saves a draft; the
+    editor then shows the question flagged. Returns nothing; the page is the editor."""
+    page.goto("/admin/pages/search/?q=Report+anonymously")
+    page.locator('a[href*="/edit/"]', has_text="Report anonymously").first.click()
+    page.get_by_role("button", name=re.compile("Add Questions", re.IGNORECASE)).click()
+    page.locator('input[name$="-label"]:visible').last.fill(label)
+    page.locator('select[name$="-field_type"]:visible').last.select_option("singleline")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".am-identity-questions")).to_contain_text(f"“{label}” asks for")
 
 
 def save_admin_screenshot(page, name, directory):

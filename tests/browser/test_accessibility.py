@@ -11,12 +11,14 @@ from .conftest import Sessions, assert_no_server_errors
 from .steps import (
     DOCS_SCREENSHOT_DIR,
     SCREENSHOTS_ENV,
+    admin_log_in,
     adviser_log_in,
     adviser_open_newest_case,
     adviser_reply,
     axe_violations,
     describe_violations,
     docs_screenshots_wanted,
+    editor_flags_an_identity_question,
     focus_state,
     make_anonymous_report,
     page_width,
@@ -31,6 +33,10 @@ REPORTER_PAGES = {
     "home",
     "choose-route",
     "support",
+    "support-index",
+    "emergency-contacts",
+    "not-found",
+    "thank-you-no-code",
     "contact-form",
     "contact-form-errors",
     "contact-thank-you",
@@ -46,7 +52,11 @@ REPORTER_PAGES = {
     "already-received",
     "form-not-sent",
 }
-ADVISER_PAGES = {"adviser-case-list", "adviser-case"}
+ADVISER_PAGES = {"adviser-dashboard", "adviser-case-list", "adviser-case"}
+# The editor's new states: the Reporting settings (the one response time, the footer
+# links) as a whole page; in the page editor, the panel that flags a question asking who
+# the reporter is, judged on its own (Wagtail's rich-text editor is Wagtail's to judge).
+EDITOR_PAGES = {"editor-settings", "editor-identity-flag"}
 # The pages docs/accessibility.md shows, at desktop and phone widths.
 PICTURED_PAGES = {"form", "thank-you-code", "log-in", "conversation"}
 NARROW = {"width": 320, "height": 640}
@@ -73,9 +83,9 @@ def audit(browser, site_server, screenshot_dir):
     adviser = sessions.open().page
     results = {}
 
-    def check(page, name, *, reporter_page=True):
+    def check(page, name, *, reporter_page=True, include=None):
         page.wait_for_load_state()  # a click returns before the new page's styles apply
-        entry = {"axe": axe_violations(page)}
+        entry = {"axe": axe_violations(page, include)}
         if reporter_page:
             size = page.viewport_size
             page.set_viewport_size(NARROW)
@@ -88,6 +98,7 @@ def audit(browser, site_server, screenshot_dir):
 
     def reply_in_admin(what_happened, text):
         adviser_log_in(adviser)
+        check(adviser, "adviser-dashboard", reporter_page=False)
         adviser_open_newest_case(
             adviser, what_happened, visit=lambda name: check(adviser, name, reporter_page=False)
         )
@@ -96,6 +107,14 @@ def audit(browser, site_server, screenshot_dir):
         save_admin_screenshot(adviser, "adviser-case", screenshot_dir)
 
     walk_reporter_pages(reporter, lambda name: check(reporter, name), adviser_reply=reply_in_admin)
+
+    editor = sessions.open().page
+    admin_log_in(editor, "editor")
+    editor.goto("/admin/settings/anon_messaging/reportingsettings/")
+    expect(editor.get_by_label("Response time in working days")).to_be_visible()
+    check(editor, "editor-settings", reporter_page=False)
+    editor_flags_an_identity_question(editor, "Your university email")
+    check(editor, "editor-identity-flag", reporter_page=False, include=".am-identity-questions")
     sessions.close()
     assert_no_server_errors(site_server, log_offset)
     return {"pages": results, "started": started, "screenshots": screenshot_dir}
@@ -118,7 +137,7 @@ def test_axe_reports_violations_it_is_given(open_session):
 
 
 def test_walk_reached_every_page(audit):
-    assert set(audit["pages"]) == REPORTER_PAGES | ADVISER_PAGES
+    assert set(audit["pages"]) == REPORTER_PAGES | ADVISER_PAGES | EDITOR_PAGES
 
 
 def test_every_reporter_page_has_no_wcag_violations(audit):
@@ -134,6 +153,11 @@ def test_every_reporter_page_has_no_wcag_violations(audit):
 
 def test_adviser_case_list_and_case_view_have_no_wcag_violations(audit):
     found = {name: audit["pages"][name]["axe"] for name in ADVISER_PAGES}
+    assert not any(found.values()), describe_violations(found)
+
+
+def test_the_editors_new_states_have_no_wcag_violations(audit):
+    found = {name: audit["pages"][name]["axe"] for name in EDITOR_PAGES}
     assert not any(found.values()), describe_violations(found)
 
 

@@ -3,14 +3,14 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page, Site
 
 from anon_messaging import cases, deadlines, reporting_settings
-from anon_messaging.models import Case, CaseOutcome, Message
+from anon_messaging.models import Case, CaseOutcome, Message, ReportingFooterLink
 from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
 from home.models import HomePage
 
@@ -49,6 +49,7 @@ QUESTIONS = [
         "required": True,
         "help_text": "In your own words, as much or as little as you want to share. "
         "Details such as names, dates and places may identify you.",
+        "error_message": "Enter what happened.",
     },
     {
         "label": "What kind of behaviour was it?",
@@ -56,6 +57,7 @@ QUESTIONS = [
         "required": True,
         "choices": BEHAVIOUR_CHOICES,
         "help_text": "Choose all that apply.",
+        "error_message": "Select what kind of behaviour it was.",
     },
     {
         "label": "When did it happen?",
@@ -150,6 +152,36 @@ SUPPORT_BODY = [
 ]
 
 
+PRIVACY_BODY = [
+    (
+        "What we keep",
+        "<p>What you tell us in a report and in messages, stored encrypted, and, if you report "
+        "with your contact details, how to reach you. We do not record your internet address, "
+        "your device or the page you came from.</p>",
+    ),
+    (
+        "Who can read it",
+        "<p>Only the case advisers who handle reports. Your contact details are shown only to "
+        "advisers allowed to see them, and every viewing is recorded.</p>",
+    ),
+    (
+        "How long we keep it",
+        "<p>A closed case is deleted, with its messages, a year after it was closed.</p>",
+    ),
+]
+
+EMERGENCY_BODY = (
+    "<p><strong>If you or someone else is in danger now, call 999 (or 112).</strong></p>"
+    "<p>For urgent medical help that is not an emergency, call 111.</p>"
+    "<p>Samaritans are there day and night, for anyone who is struggling: call 116 123, "
+    "free.</p>"
+)
+
+# A group of the demo's own, so that its editor may word the response time and the footer
+# links in the Reporting settings (Wagtail's permission for the setting).
+SETTINGS_EDITORS = "Reporting settings editors"
+
+
 class Command(BaseCommand):
     help = "Create the demo pages, settings and demo-only users (admin, adviser, editor)."
 
@@ -201,17 +233,44 @@ class Command(BaseCommand):
             "How anonymous messaging works",
             intro="<p>Anonymous messaging lets you talk to a case adviser about "
             "your report while staying anonymous.</p>",
+            search_description="Talk to a case adviser about your report without telling "
+            "us who you are.",
         )
         if not faq.body:
             faq.body = [("question", {"question": q, "answer": a}) for q, a in SUPPORT_BODY]
             faq.save_revision().publish()
+        privacy = self.child(
+            support,
+            SupportPage,
+            "privacy",
+            "Privacy notice",
+            intro="<p>What we keep when you report, who can read it and for how long.</p>",
+            search_description="What we keep when you report, who can read it and for how long.",
+            body=[("question", {"question": q, "answer": a}) for q, a in PRIVACY_BODY],
+        )
+        emergency = self.child(
+            support,
+            SupportPage,
+            "emergency-contacts",
+            "Emergency contacts",
+            intro="<p>This reporting service is not an emergency service.</p>",
+            search_description="Who to call if you or someone else is in danger now.",
+            body=[("text", EMERGENCY_BODY)],
+        )
 
         site = Site.objects.get(root_page=home)
         site_settings = reporting_settings.create_for_site(site)
-        site_settings.sla_text = "3 working days"
         # Demo-only address, so escalations of overdue cases show in the console output.
         site_settings.manager_emails = site_settings.manager_emails or "manager@example.org"
         site_settings.save()
+        if not site_settings.footer_links.exists():
+            for order, (label, page) in enumerate(
+                [("Privacy notice", privacy), ("Support services", support)]
+                + [("Emergency contacts", emergency)]
+            ):
+                ReportingFooterLink.objects.create(
+                    settings=site_settings, sort_order=order, label=label, page=page
+                )
         self.users()
         self.demo_cases(site)
         self.overdue_demo_cases(site)
@@ -262,6 +321,12 @@ class Command(BaseCommand):
             slug=slug,
             reporting_route=route,
             messaging_page=messaging,
+            search_description=(
+                "We will not ask who you are. You can choose to get a code to talk to a case "
+                "adviser, still anonymously."
+                if anonymous
+                else "Tell us how to reach you, and a case adviser will get in touch."
+            ),
             intro=(
                 "<p>We will not ask for your name or anything else that identifies you. Only "
                 "share what you are comfortable with.</p><p>This is not an emergency service: "
@@ -293,25 +358,42 @@ class Command(BaseCommand):
         user_model = get_user_model()
         # Created, with its permissions, by anon_messaging's migrations.
         advisers = Group.objects.get(name="Case advisers")
+        # Wagtail's: edit pages and submit them for moderation; publishing is the
+        # Moderators' (the admin user here), through Wagtail's default workflow.
         editors = Group.objects.filter(name="Editors").first()
+        settings_editors = self.settings_editors_group()
         specs = [
-            ("admin", {"is_superuser": True, "is_staff": True}, None),
-            ("adviser", {}, advisers),
-            ("editor", {}, editors),
+            ("admin", {"is_superuser": True, "is_staff": True}, ()),
+            ("adviser", {}, (advisers,)),
+            ("editor", {}, (editors, settings_editors)),
         ]
-        for username, flags, group in specs:
+        for username, flags, groups in specs:
             user, created = user_model.objects.get_or_create(
                 username=username, defaults={"email": f"{username}@example.org", **flags}
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
-            if group is not None:
-                user.groups.add(group)
+            for group in groups:
+                if group is not None:
+                    user.groups.add(group)
         self.stdout.write(
             "Demo-only users admin, adviser and editor, password “changeme”. "
             "Never create these on a real site."
         )
+
+    def settings_editors_group(self):
+        """Wagtail's own permission for the Reporting settings, and the admin's door."""
+        group, _created = Group.objects.get_or_create(name=SETTINGS_EDITORS)
+        group.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="anon_messaging", codename="change_reportingsettings"
+            ),
+            *Permission.objects.filter(
+                content_type__app_label="wagtailadmin", codename="access_admin"
+            ),
+        )
+        return group
 
     # --- Demo cases for the advisers' area -------------------------------------------
 
@@ -417,11 +499,13 @@ class Command(BaseCommand):
     # --- Overdue cases for the reminders ----------------------------------------------
 
     def overdue_demo_cases(self, site):
-        """Two unanswered cases past their due time, re-armed on every run while unanswered.
+        """Two unanswered cases past their due time, made once.
 
-        Within a minute of starting the demo the cluster's first scan prints, in the
+        Within a minute of the demo's first start the cluster's first scan prints, in the
         console, a reminder to the assigned adviser (admin) for the first and an
-        escalation to the manager for the second, which was reminded a week ago.
+        escalation to the manager for the second, which was reminded a week ago. A later
+        start sends neither again: each overdue episode gets one reminder and one
+        escalation, restarts or not.
         """
         assignee = get_user_model().objects.get(username="admin")
         form = ReportFormPage.objects.get(slug="anonymous")
@@ -432,20 +516,16 @@ class Command(BaseCommand):
             ("demo-overdue-escalation", "Demo: still waiting for a reply.", a_week_ago),
         ]
         for token, what_happened, reminded_at in specs:
-            case = Case.objects.filter(submission_token=token).first()
-            if case is None:
-                case, _code = cases.create_case(
-                    route=form.reporting_route,
-                    answers=[
-                        {"label": "What happened?", "type": "multiline", "value": what_happened}
-                    ],
-                    site=site,
-                    form_page=form,
-                    submission_token=token,
-                    opt_in=True,  # the code is thrown away, as for the other demo cases
-                )
-            elif not case.reply_owed:
-                continue  # someone answered or closed it in the demo: leave it be
+            if Case.objects.filter(submission_token=token).exists():
+                continue
+            case, _code = cases.create_case(
+                route=form.reporting_route,
+                answers=[{"label": "What happened?", "type": "multiline", "value": what_happened}],
+                site=site,
+                form_page=form,
+                submission_token=token,
+                opt_in=True,  # the code is thrown away, as for the other demo cases
+            )
             Case.objects.filter(pk=case.pk).update(
                 created_at=received,
                 awaiting_reply=True,
