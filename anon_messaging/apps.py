@@ -39,4 +39,5 @@ class AnonMessagingConfig(AppConfig):
         django_checks.register(checks.check_cluster_settings)
         django_checks.register(checks.check_settings_valid)
         django_checks.register(checks.check_settings)
+        django_checks.register(checks.check_installation)
         django_checks.register(checks.check_deployment, deploy=True)
