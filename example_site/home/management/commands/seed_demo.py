@@ -1,9 +1,11 @@
-"""Build the demo site: pages, wording, settings and demo-only users. Safe to run again."""
+"""Build the demo site: a home page, what ``anon_messaging_setup`` makes every new site
+(pages, wording, outcomes, settings), demo-only users and demo cases. Safe to run again."""
 
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -11,71 +13,14 @@ from wagtail.models import Page, Site
 
 from anon_messaging import cases, deadlines, reporting_settings
 from anon_messaging.models import Case, CaseOutcome, Message
-from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
+from anon_messaging.pages import ReportFormPage
+from anon_messaging.permissions import ADVISERS_GROUP
+from anon_messaging.site_setup import DEFAULT_OUTCOMES
 from home.models import HomePage
 
 DEMO_PASSWORD = "changeme"  # noqa: S105 - demo only, printed in the README
 
-BEHAVIOUR_CHOICES = "\n".join(
-    [
-        # Alphabetical so that no kind of behaviour is suggested first; the catch-alls last.
-        "Assault",
-        "Bullying",
-        "Discrimination",
-        "Domestic or relationship abuse",
-        "Freedom of speech",
-        "Harassment or stalking",
-        "Harassment related to a protected characteristic",
-        "Hate",
-        "Sexual misconduct",
-        "Wellbeing concern",
-        "Not sure",
-        "Other",
-    ]
-)
-
 DEMO_CASE_TOKEN = "demo-seed-case-"
-DEMO_OUTCOMES = [
-    "Advice and support given",
-    "Referred to a formal process",
-    "Resolved informally",
-    "No further action, as the reporter chose",
-]
-
-QUESTIONS = [
-    {
-        "label": "What happened?",
-        "field_type": "multiline",
-        "required": True,
-        "help_text": "In your own words, as much or as little as you want to share. "
-        "Details such as names, dates and places may identify you.",
-    },
-    {
-        "label": "What kind of behaviour was it?",
-        "field_type": "checkboxes",
-        "required": True,
-        "choices": BEHAVIOUR_CHOICES,
-        "help_text": "Choose all that apply.",
-    },
-    {
-        "label": "When did it happen?",
-        "field_type": "singleline",
-        "required": False,
-        "help_text": "A date, a rough time such as “last term”, or “it is still happening”.",
-    },
-    {
-        "label": "Where did it happen?",
-        "field_type": "singleline",
-        "required": False,
-        "help_text": "For example a building, a part of campus or online.",
-    },
-    {
-        "label": "Has this happened before?",
-        "field_type": "radio",
-        "required": False,
-        "choices": "Yes\nNo\nNot sure",
-    },
-]
 
 HOME_BODY = """
 <p>If something has happened to you, or you saw something happen to someone else, you can
@@ -96,59 +41,6 @@ messages.</p>
 call 999 (or 112).</p>
 """
 
-SUPPORT_BODY = [
-    (
-        "What is anonymous messaging?",
-        "<p>When you report anonymously you can choose to keep the conversation going. You "
-        "talk to a case adviser in writing, and they never learn who you are unless you "
-        "decide to tell them.</p>",
-    ),
-    (
-        "How do I start?",
-        "<p>Near the end of the anonymous report form we ask whether you would like to use "
-        "anonymous messaging. Answer yes, and when you send your report you will see a "
-        "16-character code. Select <b>Log in</b> beside it to go straight to your "
-        "messages.</p>",
-    ),
-    (
-        "Why can't you send me my code again?",
-        "<p>We do not keep your code, only a scrambled version of it that cannot be turned "
-        "back into the code. That is what keeps your messages private, and it means nobody, "
-        "not even our staff, can look it up. Copy it, write it down, or save it in a password "
-        "manager. If you lose it, you can make a new report and get a new code.</p>",
-    ),
-    (
-        "How do I come back later?",
-        '<p>Go to the <a href="/messaging/">messaging page</a> and enter your code. You can '
-        "paste it, and capitals, spaces and dashes do not matter. When you finish, select "
-        "<b>Log out</b>; you are also logged out when you close the browser or leave the page "
-        "unused for a while.</p>",
-    ),
-    (
-        "What can I talk about?",
-        "<p>You can ask what happens next, ask about support that could help you, or add to "
-        "what you told us. An adviser may ask you questions too; you never have to answer "
-        "them.</p>",
-    ),
-    (
-        "Will you ask for personal information?",
-        "<p>No. The anonymous route asks nothing that identifies you, and we do not record "
-        "your internet address or device. Remember that the details of what happened can "
-        "sometimes identify you, so share only what you are comfortable with.</p>",
-    ),
-    (
-        "How soon will someone reply?",
-        "<p>We aim to respond within {sla}, Monday to Friday, except when the office is "
-        "closed. This is not an instant or emergency service: if you or someone else is in "
-        "danger, call 999 (or 112).</p>",
-    ),
-    (
-        "Can we talk by email or phone instead?",
-        '<p>Yes: use the <a href="/report/with-contact-details/">report with contact '
-        "details</a>, and tell us how you would like us to get in touch.</p>",
-    ),
-]
-
 
 class Command(BaseCommand):
     help = "Create the demo pages, settings and demo-only users (admin, adviser, editor)."
@@ -156,59 +48,11 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         home = self.home_page()
-        report = self.child(
-            home,
-            SupportPage,
-            "report",
-            "Tell us what happened",
-            intro=("<p>Choose how you would like to tell us. Both routes reach the same team.</p>"),
-        )
-        messaging = self.child(
-            home,
-            MessagingPage,
-            "messaging",
-            "Anonymous messaging",
-            intro=(
-                "<p>Read your report and talk to a case adviser without telling us who you are.</p>"
-            ),
-            login_help=(
-                "<p>Enter the 16-character code you were given when you sent your report. You can "
-                "paste it. We cannot recover a lost code: if you have lost yours, you can "
-                '<a href="/report/anonymous/">make a new report</a>.</p>'
-            ),
-            conversation_help=(
-                "<p>We aim to respond within {sla}. This is not an emergency service.</p>"
-            ),
-            logout_text=(
-                "<p>You have logged out. To read your messages again, log in with your code.</p>"
-            ),
-        )
-        self.report_form(report, "anonymous", "Report anonymously", "anonymous", messaging)
-        self.report_form(
-            report, "with-contact-details", "Report with contact details", "contact", messaging
-        )
-        support = self.child(
-            home,
-            SupportPage,
-            "support",
-            "Support",
-            intro=("<p>Information about reporting and the support available.</p>"),
-        )
-        faq = self.child(
-            support,
-            SupportPage,
-            "anonymous-messaging",
-            "How anonymous messaging works",
-            intro="<p>Anonymous messaging lets you talk to a case adviser about "
-            "your report while staying anonymous.</p>",
-        )
-        if not faq.body:
-            faq.body = [("question", {"question": q, "answer": a}) for q, a in SUPPORT_BODY]
-            faq.save_revision().publish()
-
+        # The pages, their wording, the outcomes, the settings and the advisers' group are
+        # what every new site gets (anon_messaging.site_setup); the rest here is the demo's.
+        call_command("anon_messaging_setup", parent=str(home.pk), stdout=self.stdout)
         site = Site.objects.get(root_page=home)
         site_settings = reporting_settings.create_for_site(site)
-        site_settings.sla_text = "3 working days"
         # Demo-only address, so escalations of overdue cases show in the console output.
         site_settings.manager_emails = site_settings.manager_emails or "manager@example.org"
         site_settings.save()
@@ -243,56 +87,10 @@ class Command(BaseCommand):
                 old_root.delete()  # Wagtail's "Welcome" placeholder
         return home
 
-    def child(self, parent, page_class, slug, title, **fields):
-        existing = parent.get_children().filter(slug=slug).first()
-        if existing:
-            return existing.specific
-        page = page_class(title=title, slug=slug, **fields)
-        parent.add_child(instance=page)
-        page.save_revision().publish()
-        return page
-
-    def report_form(self, parent, slug, title, route, messaging):
-        existing = parent.get_children().filter(slug=slug).first()
-        if existing:
-            return existing.specific
-        anonymous = route == "anonymous"
-        page = ReportFormPage(
-            title=title,
-            slug=slug,
-            reporting_route=route,
-            messaging_page=messaging,
-            intro=(
-                "<p>We will not ask for your name or anything else that identifies you. Only "
-                "share what you are comfortable with.</p><p>This is not an emergency service: "
-                "if you are in danger now, call 999 (or 112).</p>"
-                if anonymous
-                else "<p>Tell us what happened and how to reach you. A case adviser will "
-                "contact you to talk about support and what happens next, usually within "
-                "{sla}.</p><p>This is not an emergency service: if you are in danger now, "
-                "call 999 (or 112).</p>"
-            ),
-            contact_intro="<p>Only the advisers handling your report can see these.</p>",
-            thank_you_text=(
-                "<p>Thank you for telling us. A case adviser will read your report.</p>"
-                if anonymous
-                else "<p>Thank you for telling us. A case adviser will contact you within "
-                "{sla}, the way you asked.</p>"
-            ),
-            code_text=(
-                "<p>Keep the code somewhere only you can reach, such as a password manager. "
-                "Anyone with the code can read your report.</p>"
-            ),
-        )
-        page.form_fields = [ReportFormField(sort_order=i, **q) for i, q in enumerate(QUESTIONS)]
-        parent.add_child(instance=page)
-        page.save_revision().publish()
-        return page
-
     def users(self):
         user_model = get_user_model()
         # Created, with its permissions, by anon_messaging's migrations.
-        advisers = Group.objects.get(name="Case advisers")
+        advisers = Group.objects.get(name=ADVISERS_GROUP)
         editors = Group.objects.filter(name="Editors").first()
         specs = [
             ("admin", {"is_superuser": True, "is_staff": True}, None),
@@ -317,8 +115,6 @@ class Command(BaseCommand):
 
     def demo_cases(self, site):
         """A few cases in several states, so an adviser sees a populated list. Made once."""
-        for name in DEMO_OUTCOMES:
-            CaseOutcome.objects.get_or_create(name=name)
         if Case.objects.filter(submission_token__startswith=DEMO_CASE_TOKEN).exists():
             return
         user_model = get_user_model()
@@ -403,7 +199,7 @@ class Command(BaseCommand):
             closed,
             user=admin,
             status=Case.Status.CLOSED,
-            outcomes=list(CaseOutcome.objects.filter(name=DEMO_OUTCOMES[0])),
+            outcomes=list(CaseOutcome.objects.filter(name=str(DEFAULT_OUTCOMES[0]))),
         )
 
         report(5, anonymous_form, "Demo: nobody has answered me yet.", days_ago=10)
