@@ -65,6 +65,8 @@ def test_every_reporter_page_fits_a_new_projects_base_template(browser, starter_
         page = session.page
 
         def visit(name):
+            # Judge the page once its stylesheets have loaded.
+            page.wait_for_load_state("load")
             layout = page.evaluate(LAYOUT_JS)
             problems = []
             if layout["mains"] != 1 or not layout["mainInWrapper"]:
