@@ -494,15 +494,16 @@ def _middleware_errors():
     return errors
 
 
-def _django_template_engine():
-    return next(
-        (engine for engine in settings.TEMPLATES if engine.get("BACKEND") == DJANGO_TEMPLATES),
-        None,
-    )
-
-
 def _context_processor_problems():
-    engine = _django_template_engine()
+    """The first Django template engine, which renders the app's templates, needs them."""
+    position, engine = next(
+        (
+            (position, engine)
+            for position, engine in enumerate(settings.TEMPLATES)
+            if engine.get("BACKEND") == DJANGO_TEMPLATES
+        ),
+        (None, None),
+    )
     if engine is None:
         return [
             checks.Error(
@@ -517,7 +518,7 @@ def _context_processor_problems():
     return [
         level(
             f"TEMPLATES' context processors lack {path}: {why}.",
-            hint=f"Add {path!r} to TEMPLATES[0]['OPTIONS']['context_processors'].",
+            hint=f"Add {path!r} to TEMPLATES[{position}]['OPTIONS']['context_processors'].",
             id=check_id,
         )
         for path, why, level, check_id in CONTEXT_PROCESSORS
