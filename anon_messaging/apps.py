@@ -27,8 +27,11 @@ class AnonMessagingConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import checks, schedules, signal_handlers
+        from .wagtail_admin import site_history
 
         signal_handlers.register_signal_handlers()
+        # Wagtail's site history report unions the cases' log model with its own.
+        site_history.install()
         # Schedules are made after migrate, never at import time.
         post_migrate.connect(
             schedules.create_schedules, sender=self, dispatch_uid="anon_messaging.schedules"
@@ -36,6 +39,7 @@ class AnonMessagingConfig(AppConfig):
         django_checks.register(checks.check_cluster_settings)
         django_checks.register(checks.check_settings_valid)
         django_checks.register(checks.check_settings)
+        django_checks.register(checks.check_installation)
         django_checks.register(checks.check_deployment, deploy=True)
         django_checks.register(checks.check_identity_words)
         django_checks.register(checks.check_report_forms, django_checks.Tags.database)

@@ -13,6 +13,11 @@ anon_messaging.E001 / E002 / E003.
 ``migrate``): it lists the anonymous report forms whose questions ask who the reporter
 is (``form_rules.py``), W601 for each. ``check_identity_words`` warns (W602) about a
 language of the site with no identity-asking words, whose questions nothing would flag.
+
+``check_installation`` runs always: every requirement docs/install.md states (apps,
+middleware, context processors, the base template and its blocks, SQLite's options, the
+task cluster) as E6xx/W6xx. Every message says what to change, in the message itself:
+a site installed with pip has no docs folder to look in.
 """
 
 import logging
@@ -94,7 +99,16 @@ def _throttle_cache_errors():
     try:
         cache = caches[alias]
     except InvalidCacheBackendError:
-        return []  # E504 says so
+        return [
+            checks.Error(
+                f"The throttle's cache {alias!r} is not in CACHES, so every code log-in "
+                "would fail.",
+                hint=f"Add a cache named {alias!r} to CACHES, or set "
+                "ANON_MESSAGING['THROTTLE']['cache_alias'] to one of "
+                f"{', '.join(repr(name) for name in settings.CACHES) or 'yours'}.",
+                id="anon_messaging.E504",
+            )
+        ]
     if not isinstance(cache, DatabaseCache | FileBasedCache):
         return []
     return [
@@ -175,8 +189,10 @@ def _encryption_key_warnings():
         checks.Warning(
             "ANON_MESSAGING['ENCRYPTION_KEYS'] is empty, so report text is encrypted with a "
             "key derived from SECRET_KEY.",
-            hint="Set at least one key of its own (Fernet.generate_key()), kept apart from "
-            "SECRET_KEY and from database backups. See docs/deployment.md.",
+            hint="Set ANON_MESSAGING['ENCRYPTION_KEYS'] = ['<key>'] with a key made by "
+            'python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())", read from the environment and kept '
+            "apart from SECRET_KEY and from database backups.",
             id="anon_messaging.W501",
         )
     ]
@@ -215,13 +231,7 @@ def _throttle_cache_warnings():
     try:
         cache = caches[alias]
     except InvalidCacheBackendError:
-        return [
-            checks.Error(
-                f"The throttle's cache {alias!r} cannot be used.",
-                hint="Set ANON_MESSAGING['THROTTLE']['cache_alias'] to a cache in CACHES.",
-                id="anon_messaging.E504",
-            )
-        ]
+        return []  # anon_messaging.E504, which runs without --deploy too, says so
     if isinstance(cache, DummyCache):
         problem = "keeps nothing, so failed code log-ins are never throttled"
     elif isinstance(cache, LocMemCache):
@@ -299,8 +309,7 @@ def _error_email_warnings():
             "headers: the client's address, user agent and referrer.",
             hint="Set DEFAULT_EXCEPTION_REPORTER_FILTER to "
             "'anon_messaging.error_reports.ReporterExceptionReporterFilter', or route the "
-            "'django' logger away from mail_admins, or leave ADMINS empty "
-            "(docs/deployment.md).",
+            "'django' logger away from mail_admins, or leave ADMINS empty.",
             id="anon_messaging.W506",
         )
     ]
@@ -320,7 +329,7 @@ def _admin_login_warnings():
             "(or a subclass), so advisers' and administrators' passwords can be guessed at "
             "the admin's log-in without limit.",
             hint="Set WAGTAILADMIN_USER_LOGIN_FORM = "
-            "'anon_messaging.admin_login.ThrottledLoginForm' (docs/install.md).",
+            "'anon_messaging.admin_login.ThrottledLoginForm'.",
             id="anon_messaging.W507",
         )
     ]
@@ -345,8 +354,10 @@ def _csrf_cookie_warnings():
 def check_cluster_settings(app_configs=None, **kwargs):
     """Warn about django-q2 settings that would replay or duplicate reminders."""
     errors = []
-    cluster = getattr(settings, "Q_CLUSTER", {})
-    if cluster.get("catch_up", True):
+    cluster = getattr(settings, "Q_CLUSTER", None)
+    if cluster is None:
+        cluster = {}  # anon_messaging.W630 says so; the timeout below still applies
+    elif cluster.get("catch_up", True):
         errors.append(
             checks.Warning(
                 "Q_CLUSTER['catch_up'] is not False.",
@@ -440,4 +451,335 @@ def check_identity_words(app_configs=None, **kwargs):
             id="anon_messaging.W602",
         )
         for code in missing
+    ]
+
+
+# --- What docs/install.md asks of a site (E6xx/W6xx) ----------------------------------------
+
+# The apps the app needs besides Wagtail's own, and what each is for.
+REQUIRED_APPS = [
+    ("wagtail_modeladmin", "for the advisers' case list and case view"),
+    ("wagtail.contrib.forms", "for the question builder of report forms"),
+    ("wagtail.contrib.routable_page", "for the messaging page's log-in, send and log-out"),
+    ("wagtail.contrib.settings", "for each site's Reporting settings"),
+    ("django_q", "to alert advisers, send reminders and delete closed cases after retention"),
+    ("django.contrib.sessions", "for a reporter's messaging session"),
+    ("django.contrib.messages", "for notices such as 'Your message was sent.'"),
+]
+
+REQUIRED_MIDDLEWARE = [
+    (
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "a reporter's messaging session",
+    ),
+    (
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "advisers' log-in to the case list",
+    ),
+    (
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "notices such as 'Your message was sent.'",
+    ),
+]
+
+DJANGO_TEMPLATES = "django.template.backends.django.DjangoTemplates"
+CONTEXT_PROCESSORS = [
+    (
+        "django.template.context_processors.request",
+        "the pages read the site's Reporting settings (the {sla} response time, the quick "
+        "exit address) from the request; without it they show the defaults",
+        checks.Error,
+        "anon_messaging.E603",
+    ),
+    (
+        "django.contrib.messages.context_processors.messages",
+        "a reporter would never see notices such as 'Your message was sent.'",
+        checks.Error,
+        "anon_messaging.E603",
+    ),
+    (
+        "django.template.context_processors.i18n",
+        "the app's base template could not give the page's language in <html lang>",
+        checks.Warning,
+        "anon_messaging.W604",
+    ),
+]
+
+# The base template's blocks the app's layout (templates/anon_messaging/layout.html) fills.
+BLOCK_CONTENT = "content"
+BLOCK_EXTRA_HEAD = "extra_head"
+BLOCK_TITLE = "title"
+# Base templates written for versions before 0.2 placed the quick exit themselves.
+BLOCK_OLD_QUICK_EXIT = "quick_exit"
+STARTER_ADAPTER = (
+    '{% extends "base.html" %}'
+    "{% block extra_css %}{% block extra_head %}{% endblock %}{% endblock %}"
+)
+
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+SQLITE_TIMEOUT_SECONDS = 20
+
+
+def check_installation(app_configs=None, **kwargs):
+    """Every requirement of docs/install.md, each saying what to change."""
+    return [
+        *_app_errors(),
+        *_middleware_errors(),
+        *_context_processor_problems(),
+        *_base_template_problems(),
+        *_sqlite_warnings(),
+        *_task_cluster_warnings(),
+    ]
+
+
+def _app_errors():
+    from django.apps import apps
+
+    return [
+        checks.Error(
+            f"INSTALLED_APPS lacks {name!r}, which anon_messaging needs {purpose}.",
+            hint=f"Add {name!r} to INSTALLED_APPS.",
+            id="anon_messaging.E601",
+        )
+        for name, purpose in REQUIRED_APPS
+        if not apps.is_installed(name)
+    ]
+
+
+def _middleware_errors():
+    classes = []
+    for path in settings.MIDDLEWARE:
+        try:
+            middleware = import_string(path)
+        except ImportError:
+            continue
+        if isinstance(middleware, type):
+            classes.append(middleware)
+    errors = []
+    for path, purpose in REQUIRED_MIDDLEWARE:
+        required = import_string(path)
+        if not any(issubclass(cls, required) for cls in classes):
+            errors.append(
+                checks.Error(
+                    f"MIDDLEWARE lacks {path}, which anon_messaging needs for {purpose}.",
+                    hint=f"Add {path!r} to MIDDLEWARE, in the order a new Wagtail project "
+                    "has it (sessions, then authentication, then messages).",
+                    id="anon_messaging.E602",
+                )
+            )
+    return errors
+
+
+def _context_processor_problems():
+    """The first Django template engine, which renders the app's templates, needs them."""
+    position, engine = next(
+        (
+            (position, engine)
+            for position, engine in enumerate(settings.TEMPLATES)
+            if engine.get("BACKEND") == DJANGO_TEMPLATES
+        ),
+        (None, None),
+    )
+    if engine is None:
+        return [
+            checks.Error(
+                "TEMPLATES has no Django template engine, in which anon_messaging's pages "
+                "are written.",
+                hint=f"Add {{'BACKEND': {DJANGO_TEMPLATES!r}, 'APP_DIRS': True, ...}} to "
+                "TEMPLATES.",
+                id="anon_messaging.E603",
+            )
+        ]
+    configured = engine.get("OPTIONS", {}).get("context_processors", [])
+    return [
+        level(
+            f"TEMPLATES' context processors lack {path}: {why}.",
+            hint=f"Add {path!r} to TEMPLATES[{position}]['OPTIONS']['context_processors'].",
+            id=check_id,
+        )
+        for path, why, level, check_id in CONTEXT_PROCESSORS
+        if path not in configured
+    ]
+
+
+def _base_template_problems():
+    """The template named by BASE_TEMPLATE loads and has the blocks the layout fills."""
+    from django.template import TemplateDoesNotExist, TemplateSyntaxError
+    from django.template.loader import get_template
+
+    if _wrong_type("BASE_TEMPLATE"):
+        return []
+    name = get_setting("BASE_TEMPLATE")
+    setting = "ANON_MESSAGING['BASE_TEMPLATE']"
+    try:
+        template = get_template(name)
+    except TemplateDoesNotExist:
+        return [
+            checks.Error(
+                f"{setting} names {name!r}, which no template folder holds, so every "
+                "reporter page would fail.",
+                hint="Create the template in a folder of TEMPLATES['DIRS'] (in a new Wagtail "
+                "project, mysite/templates/), or remove the setting to use the app's own "
+                "'anon_messaging/base.html'.",
+                id="anon_messaging.E610",
+            )
+        ]
+    except TemplateSyntaxError as error:
+        return [
+            checks.Error(
+                f"{setting} names {name!r}, which cannot be read: {error}.",
+                hint="A base template for reporter pages fills its parent's head block with "
+                "'extra_head' and nothing else; for a new Wagtail project's base.html the "
+                f"whole template is: {STARTER_ADAPTER}",
+                id="anon_messaging.E610",
+            )
+        ]
+    blocks = rendered_blocks(template)
+    if blocks is None:
+        return []  # not a Django template, or its parent is chosen while it renders
+    problems = []
+    if BLOCK_CONTENT not in blocks:
+        problems.append(
+            checks.Error(
+                f"{setting} names {name!r}, which has no block named 'content' inside "
+                "<body>: every reporter page would be empty.",
+                hint="Add {% block content %}{% endblock %} where the page goes, inside <body>.",
+                id="anon_messaging.E611",
+            )
+        )
+    if BLOCK_EXTRA_HEAD not in blocks:
+        problems.append(
+            checks.Warning(
+                f"{setting} names {name!r}, which has no block named 'extra_head': the "
+                "app's stylesheet and script would not load, and reporter pages would lose "
+                "their layout and the quick exit's Escape key.",
+                hint="Put {% block extra_head %}{% endblock %} inside <head>, or inside the "
+                "block your base template has there; for a new Wagtail project's base.html "
+                f"the whole template is: {STARTER_ADAPTER}",
+                id="anon_messaging.W612",
+            )
+        )
+    if BLOCK_TITLE not in blocks:
+        problems.append(
+            checks.Warning(
+                f"{setting} names {name!r}, which has no block named 'title': a reporter's "
+                "browser tab and screen reader would not say 'Error:' when a form has one.",
+                hint="Put <title>{% block title %}{% endblock %}</title> inside <head>.",
+                id="anon_messaging.W613",
+            )
+        )
+    if BLOCK_OLD_QUICK_EXIT in blocks:
+        problems.append(
+            checks.Warning(
+                f"{setting} names {name!r}, which has a block named 'quick_exit': reporter "
+                "pages place the 'Exit this page' link themselves, so it would show twice.",
+                hint="Remove the quick_exit block from that template.",
+                id="anon_messaging.W614",
+            )
+        )
+    return problems
+
+
+def rendered_blocks(template):
+    """Names of the blocks a template extending ``template`` can fill, or None when that
+    cannot be told without rendering (another engine, or ``{% extends variable %}``).
+
+    A block a child template defines is rendered only where its ancestors have a block
+    of that name, and a block nested in an overridden block only if the overriding
+    definition keeps it (or calls ``block.super``); this follows the same rules.
+    """
+    from django.template import Context
+    from django.template.base import Template, Variable, VariableNode
+    from django.template.loader_tags import BlockNode, ExtendsNode
+
+    leaf = getattr(template, "template", template)
+    if not isinstance(leaf, Template):
+        return None
+    chain = [leaf]
+    context = Context()
+    while True:
+        extends = next((n for n in chain[-1].nodelist if isinstance(n, ExtendsNode)), None)
+        if extends is None:
+            break
+        parent = extends.parent_name
+        if parent.filters or not isinstance(parent.var, str):
+            return None
+        # As when rendering: the search skips the templates already in the chain, so a
+        # base.html may extend another base.html.
+        context.template = chain[-1]
+        chain.append(extends.find_template(parent.var, context))
+    definitions = {}
+    for each in chain:  # most derived first
+        for block in each.nodelist.get_nodes_by_type(BlockNode):
+            definitions.setdefault(block.name, []).append(block)
+
+    def uses_super(block):
+        return any(
+            isinstance(node.filter_expression.var, Variable)
+            and node.filter_expression.var.var == "block.super"
+            for node in block.nodelist.get_nodes_by_type(VariableNode)
+        )
+
+    def direct_blocks(nodelist):
+        for node in nodelist:
+            if isinstance(node, BlockNode):
+                yield node
+                continue
+            for attribute in node.child_nodelists:
+                yield from direct_blocks(getattr(node, attribute, None) or [])
+
+    rendered = set()
+
+    def visit(nodelist):
+        for block in direct_blocks(nodelist):
+            if block.name in rendered:
+                continue
+            rendered.add(block.name)
+            for definition in definitions[block.name]:
+                visit(definition.nodelist)
+                if not uses_super(definition):
+                    break
+
+    visit(chain[-1].nodelist)
+    return rendered
+
+
+def _sqlite_warnings():
+    warnings = []
+    for alias, database in settings.DATABASES.items():
+        if database.get("ENGINE") != SQLITE_ENGINE:
+            continue
+        options = database.get("OPTIONS", {})
+        timeout = options.get("timeout")
+        if options.get("transaction_mode") == "IMMEDIATE" and (
+            isinstance(timeout, int | float) and timeout >= SQLITE_TIMEOUT_SECONDS
+        ):
+            continue
+        warnings.append(
+            checks.Warning(
+                f"DATABASES[{alias!r}] is SQLite without transaction_mode 'IMMEDIATE' and a "
+                f"timeout of at least {SQLITE_TIMEOUT_SECONDS} seconds, so a write while the "
+                "task cluster writes (publishing a page, sending a report) can fail with "
+                "'database is locked'.",
+                hint=f"Set DATABASES[{alias!r}]['OPTIONS'] = {{'transaction_mode': "
+                f"'IMMEDIATE', 'timeout': {SQLITE_TIMEOUT_SECONDS}}}, or use PostgreSQL.",
+                id="anon_messaging.W620",
+            )
+        )
+    return warnings
+
+
+def _task_cluster_warnings():
+    if getattr(settings, "Q_CLUSTER", None) is not None:
+        return []
+    return [
+        checks.Warning(
+            "Q_CLUSTER is not set, so django-q2 looks for Redis on this machine as its "
+            "broker: without a running cluster no adviser is alerted, no reminder is sent "
+            "and no closed case is deleted after its retention period.",
+            hint="Set Q_CLUSTER = {'name': 'anon_messaging', 'workers': 2, 'timeout': 60, "
+            "'retry': 120, 'catch_up': False, 'max_attempts': 3, 'orm': 'default'} and run "
+            "'python manage.py qcluster' beside the web server.",
+            id="anon_messaging.W630",
+        )
     ]

@@ -27,6 +27,22 @@ ADD_INTERNAL_NOTE = f"{APP_LABEL}.add_internalnote"
 # is, once confirmed with a reason (form_rules.py).
 CONFIRM_IDENTITY_QUESTIONS = f"{APP_LABEL}.confirm_identity_questions"
 
+# The group advisers are put in, and what it may do: reach the admin, see and work on the
+# cases assigned to it, read contact details, reply and write notes. Migration 0003 made
+# the group with this list as it stood then; ``anon_messaging_setup`` makes it again, with
+# this list, on a site where it is missing.
+ADVISERS_GROUP = "Case advisers"
+ADVISER_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    (APP_LABEL, "view_case"),
+    (APP_LABEL, "change_case"),
+    (APP_LABEL, "view_contact_details"),
+    (APP_LABEL, "view_message"),
+    (APP_LABEL, "add_message"),
+    (APP_LABEL, "view_internalnote"),
+    (APP_LABEL, "add_internalnote"),
+]
+
 
 def sees_every_case(user):
     return bool(

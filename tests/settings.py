@@ -1,10 +1,11 @@
 """Test settings: the example site with the cheapest argon2 profile and synchronous tasks."""
 
 import os
+from pathlib import Path
 
 from argon2 import profiles
 from demo_site.settings.base import *  # noqa: F403
-from demo_site.settings.base import DATABASES, INSTALLED_APPS, Q_CLUSTER
+from demo_site.settings.base import DATABASES, INSTALLED_APPS, Q_CLUSTER, TEMPLATES
 
 SECRET_KEY = "tests-only-secret-key-7d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f"  # noqa: S105
 DEBUG = False
@@ -27,6 +28,14 @@ if os.environ.get("TEST_CLIENT_IP_HEADER"):
 
 # A site's own page classes built on the app's mixins (tests/testapp), for the tests only.
 INSTALLED_APPS = ["tests.testapp", *INSTALLED_APPS]
+
+# A served site inside a new Wagtail project's base.html, through docs/install.md's adapter
+# (tests/browser/test_base_templates.py): the project's templates and static files first.
+if os.environ.get("TEST_STARTER_PROJECT"):
+    _starter = Path(os.environ["TEST_STARTER_PROJECT"])
+    TEMPLATES = [{**TEMPLATES[0], "DIRS": [_starter / "templates", *TEMPLATES[0]["DIRS"]]}]
+    STATICFILES_DIRS = [_starter / "static"]
+    ANON_MESSAGING["BASE_TEMPLATE"] = "reporting_base.html"
 
 # Tasks run inline so tests see their effects; the broker paths have their own tests.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

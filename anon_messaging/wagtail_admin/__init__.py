@@ -6,4 +6,6 @@
 * ``urls.py``: the one URL helper; everything else reaches the area's pages through it.
 * ``dashboard.py``, ``forms.py``, ``columns.py``: the dashboard panel, the case view's
   forms, the list's cells; none of them knows about modeladmin.
+* ``site_history.py``: keeps Wagtail's site history report working with the cases' log
+  model on Django 6.1 and SQLite.
 """
