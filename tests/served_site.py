@@ -122,6 +122,7 @@ def served_example_site(tmp_dir, name, extra_env=None):
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "DATABASE_URL": database.url,
         "PYTHONUNBUFFERED": "1",
+        "TEST_ATTACHMENT_ROOT": str(tmp_dir / "attachments"),
         **(extra_env or {}),
     }
     log_path = tmp_dir / "server.log"

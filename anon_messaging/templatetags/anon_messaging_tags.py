@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from wagtail.templatetags.wagtailcore_tags import richtext
 
+from .. import attachments
 from .. import reporting_settings as site_reporting_settings
 
 register = template.Library()
@@ -101,3 +102,9 @@ def accessible_widget(field):
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def removed_words(codes):
+    """What cleaning removed from a file (its stored codes), as words."""
+    return attachments.removed_words(codes or ())
