@@ -11,6 +11,7 @@ anon_messaging.E001 / E002 / E003.
 """
 
 import logging
+from pathlib import Path
 
 from argon2 import profiles
 from cryptography.fernet import Fernet
@@ -61,7 +62,11 @@ def _wrong_type(name):
 
 
 def check_settings(app_configs=None, **kwargs):
-    errors = [*_csrf_middleware_errors(), *_throttle_cache_errors()]
+    errors = [
+        *_csrf_middleware_errors(),
+        *_throttle_cache_errors(),
+        *_attachment_storage_errors(),
+    ]
     keys = [] if _wrong_type("ENCRYPTION_KEYS") else get_setting("ENCRYPTION_KEYS")
     for position, key in enumerate(keys):
         try:
@@ -76,6 +81,37 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+def _attachment_storage_errors():
+    """The attachments' directory must not be one a web server serves: their files are
+    encrypted, but a listing would still show how many there are and when they came."""
+    from . import attachment_storage
+
+    if _wrong_type("ATTACHMENT_STORAGE"):
+        return []
+    try:
+        location = attachment_storage.filesystem_location()
+    except Exception:  # a storage that cannot be built is Django's own error to report
+        return []
+    if location is None:
+        return []
+    served = [
+        (name, Path(value).resolve())
+        for name in ("MEDIA_ROOT", "STATIC_ROOT")
+        if (value := getattr(settings, name, None))
+    ]
+    return [
+        checks.Error(
+            f"The attachment storage's directory is inside {name}, which is served to "
+            "anyone who asks.",
+            hint="Give the storage in STORAGES[ANON_MESSAGING['ATTACHMENT_STORAGE']] a "
+            "'location' outside MEDIA_ROOT and STATIC_ROOT (docs/attachments.md).",
+            id="anon_messaging.E508",
+        )
+        for name, root in served
+        if location == root or root in location.parents
+    ]
 
 
 def _throttle_cache_errors():

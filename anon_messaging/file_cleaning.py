@@ -256,6 +256,8 @@ def clean_image(data, image_format, *, max_pixels=DEFAULT_MAX_PIXELS):
     """Re-encode an image from its pixels. Returns ``(bytes, removed codes)``."""
     from PIL import Image
 
+    if not _is_complete(data, image_format):
+        raise CorruptFile()
     try:
         # Only the detected format's decoder is tried: no other plugin reads these bytes.
         image = Image.open(io.BytesIO(data), formats=[image_format])
@@ -277,6 +279,20 @@ def clean_image(data, image_format, *, max_pixels=DEFAULT_MAX_PIXELS):
         except Exception as exc:  # truncated or damaged pixel data
             raise CorruptFile() from exc
     return cleaned, removed
+
+
+def _is_complete(data, image_format):
+    """Whether the file reaches its format's end marker: decoders read what they can of a
+    cut-off file, which would store part of the evidence as if it were all of it."""
+    # JPEG: Pillow's decoder refuses a cut-off file itself, and phones append data after
+    # the picture's end (motion photos append a video), which re-encoding leaves out.
+    if image_format == "PNG":
+        return b"IEND\xaeB`\x82" in data
+    if image_format == "GIF":
+        return data.rstrip(b"\x00").endswith(b";")
+    if image_format == "WEBP":
+        return int.from_bytes(data[4:8], "little") + 8 <= len(data)
+    return True
 
 
 def _may_be_animated(image_format):

@@ -331,6 +331,10 @@ def file_error(uploaded, rule, **params):
             "“%(name)s” is too large a picture (%(megapixels)s megapixels; the limit is "
             "%(limit)s). Send a smaller copy or a screenshot of it."
         ),
+        "pixels_unknown": _(
+            "“%(name)s” is too large a picture (the limit is %(limit)s megapixels). Send a "
+            "smaller copy or a screenshot of it."
+        ),
         "encrypted": _(
             "“%(name)s” is protected by a password, so we cannot remove the details in it "
             "that could identify you. Save a copy without the password and send that."
@@ -442,9 +446,9 @@ class AttachmentsField(forms.FileField):
         except file_cleaning.TooManyPixels as refused:
             raise file_error(
                 uploaded,
-                refused.code,
-                megapixels=round(refused.pixels / 1_000_000) if refused.pixels else "?",
-                limit=round(refused.limit / 1_000_000),
+                refused.code if refused.pixels else "pixels_unknown",
+                megapixels=f"{refused.pixels / 1_000_000:.0f}",
+                limit=f"{refused.limit / 1_000_000:.0f}",
             ) from None
         except file_cleaning.PdfNotCleanable as refused:
             raise file_error(uploaded, refused.reason) from None

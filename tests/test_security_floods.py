@@ -129,9 +129,7 @@ def test_160_log_ins_at_once_from_one_address_get_at_most_the_address_cap(demo, 
 
 
 @transactional
-def test_120_random_codes_at_once_from_24_addresses_get_at_most_the_ceiling(
-    demo, verifications
-):
+def test_120_random_codes_at_once_from_24_addresses_get_at_most_the_ceiling(demo, verifications):
     sends = [log_in_from(f"198.51.100.{i % 24}", wrong_code()) for i in range(120)]
     outcomes = [outcome(result) for result in all_at_once(sends)]
     # Codes that match no case: at most 60 verified a minute, whoever sends them.

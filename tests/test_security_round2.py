@@ -294,9 +294,7 @@ def link_to_sla(text):
                     "data": {},
                 }
             ],
-            "entityMap": {
-                "0": {"type": "LINK", "mutability": "MUTABLE", "data": {"url": "{sla}"}}
-            },
+            "entityMap": {"0": {"type": "LINK", "mutability": "MUTABLE", "data": {"url": "{sla}"}}},
         }
     )
 
