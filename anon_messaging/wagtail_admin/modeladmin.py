@@ -474,6 +474,10 @@ class AttachmentView(VisibleCaseMixin, InstanceSpecificView):
 
     attachment_number = None
 
+    def __init__(self, model_admin, instance_pk, attachment_number):
+        super().__init__(model_admin, instance_pk)
+        self.attachment_number = attachment_number
+
     def check_action_permitted(self, user):
         return True  # VisibleCaseMixin has checked, with the case itself
 
@@ -653,9 +657,10 @@ class CaseAdmin(ModelAdmin):
         return ContactDetailsView.as_view(model_admin=self, instance_pk=instance_pk)(request)
 
     def attachment_view(self, request, instance_pk, number):
-        return AttachmentView.as_view(
+        view = AttachmentView.as_view(
             model_admin=self, instance_pk=instance_pk, attachment_number=int(number)
-        )(request)
+        )
+        return view(request)
 
     def get_admin_urls_for_registration(self):
         # No create, edit or delete: cases come from reporters; the case view does the rest.
