@@ -602,3 +602,12 @@ def test_without_a_storage_entry_files_go_beside_media_root_never_inside(setting
         oct((tmp_path / "private" / "anon_messaging_attachments" / key).stat().st_mode)[-3:]
         == "600"
     )
+
+
+def test_the_demo_seeds_one_case_with_a_cleaned_photo(demo_site):
+    (photo,) = Attachment.objects.all()
+    assert (photo.kind, photo.extension, photo.sender) == ("image", "jpg", "reporter")
+    assert {"location", "camera"} <= set(photo.removed)
+    content = decrypted(photo)
+    assert b"DemoPhone" not in content and b"Demo Model X" not in content
+    assert Image.open(io.BytesIO(content)).size == (480, 640)
