@@ -66,6 +66,7 @@ def check_settings(app_configs=None, **kwargs):
         *_csrf_middleware_errors(),
         *_throttle_cache_errors(),
         *_attachment_storage_errors(),
+        *_upload_handler_warnings(),
     ]
     keys = [] if _wrong_type("ENCRYPTION_KEYS") else get_setting("ENCRYPTION_KEYS")
     for position, key in enumerate(keys):
@@ -111,6 +112,23 @@ def _attachment_storage_errors():
         )
         for name, root in served
         if location == root or root in location.parents
+    ]
+
+
+def _upload_handler_warnings():
+    from .uploads import HANDLER_PATH
+
+    handlers = list(getattr(settings, "FILE_UPLOAD_HANDLERS", []))
+    if handlers[:1] == [HANDLER_PATH]:
+        return []
+    return [
+        checks.Warning(
+            "Reporters' files over 2.5 MB would be written to a temporary file on disk, "
+            "unencrypted and with all their metadata, while their request lasts, and a "
+            "file of any size would be read whole.",
+            hint=f"Put {HANDLER_PATH!r} first in FILE_UPLOAD_HANDLERS (docs/attachments.md).",
+            id="anon_messaging.W509",
+        )
     ]
 
 

@@ -611,3 +611,31 @@ def test_the_demo_seeds_one_case_with_a_cleaned_photo(demo_site):
     content = decrypted(photo)
     assert b"DemoPhone" not in content and b"Demo Model X" not in content
     assert Image.open(io.BytesIO(content)).size == (480, 640)
+
+
+def test_files_are_received_in_memory_never_in_a_temporary_file(new_cases, client):
+    from django.core.files import uploadedfile
+
+    # Over Django's FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), past which it would use a file.
+    big = files.jpeg_photo(size=(1800, 1400)) + b"\0" * (3 * 1024 * 1024)
+    with mock.patch.object(
+        uploadedfile.TemporaryUploadedFile, "__init__", side_effect=AssertionError("on disk")
+    ):
+        response = send_report(client, uploads=[files.upload("big.jpg", big, "image/jpeg")])
+    assert response.status_code == 200
+    assert new_cases.get().attachments.count() == 1
+
+
+def test_a_file_over_the_limit_is_measured_but_not_kept(new_cases, client):
+    huge = files.upload("huge.txt", b"x" * (30 * 1024 * 1024))
+    html = text_of(send_report(client, uploads=[huge]))
+    assert "“huge.txt” is 30.0\xa0MB; the limit is 10.0\xa0MB for each file." in html
+    assert new_cases.count() == 0
+
+
+def test_a_site_without_the_upload_handler_is_warned(settings):
+    from anon_messaging import checks
+
+    assert "anon_messaging.W509" not in [error.id for error in checks.check_settings()]
+    settings.FILE_UPLOAD_HANDLERS = settings.FILE_UPLOAD_HANDLERS[1:]
+    assert "anon_messaging.W509" in [error.id for error in checks.check_settings()]
