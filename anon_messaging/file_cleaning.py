@@ -130,7 +130,7 @@ class CleanedFile:
 
 
 def detect_format(data):
-    """The format the bytes are, by their first bytes alone: a key of FORMATS, or None."""
+    """The format the bytes are, by their content alone: a key of FORMATS, or None."""
     head = data[:16]
     if head.startswith(b"\xff\xd8\xff"):
         return "JPEG"
@@ -148,18 +148,36 @@ def detect_format(data):
 
 
 def clean_file(data, *, max_pixels=DEFAULT_MAX_PIXELS):
-    """``data`` cleaned, as a ``CleanedFile``; raises a ``FileRejected`` subclass."""
-    if not data:
-        raise EmptyFile()
-    found = detect_format(data)
-    if found is None:
-        raise NotAcceptedKind()
-    if found == "PDF":
-        cleaned, removed = clean_pdf(data)
-    elif found == "TEXT":
-        cleaned, removed = _text(data).encode("utf-8"), set()
-    else:
-        cleaned, removed = clean_image(data, found, max_pixels=max_pixels)
+    """``data`` cleaned, as a ``CleanedFile``; raises a ``FileRejected`` subclass.
+
+    ``data`` is the file's bytes, or a seekable binary file object (an upload). A file
+    object is closed as soon as cleaning has read it: a decoded photo no longer needs
+    its compressed bytes, so their memory is freed before the new file is encoded.
+    """
+    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    try:
+        source.seek(0)
+        head = source.read(16)
+        if not head:
+            raise EmptyFile()
+        found = detect_format(head)
+        if found in (None, "TEXT"):
+            # Only text is left: read whole (it is small beside the limits) and decide.
+            source.seek(0)
+            content = source.read()
+            source.close()
+            found = detect_format(content)
+            if found is None:
+                raise NotAcceptedKind()
+            cleaned, removed = _text(content).encode("utf-8"), set()
+        elif found == "PDF":
+            source.seek(0)
+            cleaned, removed = clean_pdf(source)
+        else:
+            source.seek(0)
+            cleaned, removed = clean_image(source, found, max_pixels=max_pixels)
+    finally:
+        source.close()
     kind, extension, _content_type = FORMATS[found]
     return CleanedFile(kind, extension, cleaned, _ordered(removed | {FILE_NAME}))
 
@@ -252,15 +270,20 @@ _PNG_PICTURE_KEYS = {
 _STRUCTURE_TAGS = {_GPS_IFD, _EXIF_IFD, 0x0112, 0x011A, 0x011B, 0x0128, 0x0213, 0xA005}
 
 
-def clean_image(data, image_format, *, max_pixels=DEFAULT_MAX_PIXELS):
-    """Re-encode an image from its pixels. Returns ``(bytes, removed codes)``."""
+def clean_image(source, image_format, *, max_pixels=DEFAULT_MAX_PIXELS):
+    """Re-encode an image (bytes or a binary file) from its pixels.
+
+    Returns ``(bytes, removed codes)``. A file is closed once its pixels are decoded.
+    """
     from PIL import Image
 
-    if not _is_complete(data, image_format):
+    if isinstance(source, bytes | bytearray):
+        source = io.BytesIO(source)
+    if not _is_complete(source, image_format):
         raise CorruptFile()
     try:
         # Only the detected format's decoder is tried: no other plugin reads these bytes.
-        image = Image.open(io.BytesIO(data), formats=[image_format])
+        image = Image.open(source, formats=[image_format])
     except Image.DecompressionBombError as exc:
         raise TooManyPixels(0, max_pixels) from exc
     except Exception as exc:  # any decoder failure means the file cannot be cleaned
@@ -273,25 +296,30 @@ def clean_image(data, image_format, *, max_pixels=DEFAULT_MAX_PIXELS):
             raise TooManyPixels(pixels, max_pixels)
         removed = _image_metadata(image)
         try:
-            cleaned = _reencode(image, image_format, frames)
-        except TooManyPixels:
-            raise
+            cleaned = _reencode(image, image_format, frames, source)
         except Exception as exc:  # truncated or damaged pixel data
             raise CorruptFile() from exc
     return cleaned, removed
 
 
-def _is_complete(data, image_format):
+def _is_complete(source, image_format):
     """Whether the file reaches its format's end marker: decoders read what they can of a
     cut-off file, which would store part of the evidence as if it were all of it."""
     # JPEG: Pillow's decoder refuses a cut-off file itself, and phones append data after
     # the picture's end (motion photos append a video), which re-encoding leaves out.
+    size = source.seek(0, io.SEEK_END)
+    source.seek(max(0, size - 4096))
+    tail = source.read()
+    source.seek(0)
     if image_format == "PNG":
-        return b"IEND\xaeB`\x82" in data
+        return b"IEND\xaeB`\x82" in tail
     if image_format == "GIF":
-        return data.rstrip(b"\x00").endswith(b";")
+        return tail.rstrip(b"\x00").endswith(b";")
     if image_format == "WEBP":
-        return int.from_bytes(data[4:8], "little") + 8 <= len(data)
+        source.seek(4)
+        declared = int.from_bytes(source.read(4), "little")
+        source.seek(0)
+        return declared + 8 <= size
     return True
 
 
@@ -354,13 +382,15 @@ def _image_metadata(image):
     return removed
 
 
-def _reencode(image, image_format, frames):
+def _reencode(image, image_format, frames, source):
     """The pixels alone, in the same format, with the orientation applied."""
     from PIL import ImageOps
 
     output = io.BytesIO()
     if image_format == "JPEG":
         image.load()
+        # The compressed bytes are no longer needed: free them before encoding anew.
+        source.close()
         # In place: a photo with no orientation to apply is not copied (12 MP is 48 MB).
         ImageOps.exif_transpose(image, in_place=True)
         options = {}
@@ -374,6 +404,7 @@ def _reencode(image, image_format, frames):
         _save_animation(image, image_format, output)
     else:
         image.load()
+        source.close()
         ImageOps.exif_transpose(image, in_place=True)
         keep = _keep_info(image, image_format)
         _forget_metadata(image)
@@ -464,12 +495,15 @@ _MARKUP_ANNOTATIONS = {
 _JPEG_METADATA_MARKERS = set(range(0xE1, 0xEE)) | {0xEF, 0xFE}
 
 
-def clean_pdf(data):
-    """Rewrite a PDF without what identifies its author or runs on opening."""
+def clean_pdf(source):
+    """Rewrite a PDF (bytes or a binary file) without what identifies its author or runs
+    on opening. Returns ``(bytes, removed codes)``."""
     import pikepdf
 
+    if isinstance(source, bytes | bytearray):
+        source = io.BytesIO(source)
     try:
-        pdf = pikepdf.open(io.BytesIO(data))
+        pdf = pikepdf.open(source)
     except pikepdf.PasswordError as exc:
         raise PdfNotCleanable("encrypted") from exc
     except Exception as exc:  # qpdf could not read it
@@ -616,6 +650,7 @@ def strip_jpeg_metadata(data):
     if not data.startswith(b"\xff\xd8"):
         return data
     out = [b"\xff\xd8"]
+    dropped = False
     position = 2
     length = len(data)
     while position + 4 <= length:
@@ -626,6 +661,8 @@ def strip_jpeg_metadata(data):
             position += 1
             continue
         if marker == 0xDA:  # start of scan: the rest is picture data
+            if not dropped:
+                return data  # nothing to remove: no copy of a large image
             out.append(data[position:])
             return b"".join(out)
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
@@ -636,7 +673,9 @@ def strip_jpeg_metadata(data):
         end = position + 2 + size
         if size < 2 or end > length:
             return data
-        if marker not in _JPEG_METADATA_MARKERS:
+        if marker in _JPEG_METADATA_MARKERS:
+            dropped = True
+        else:
             out.append(data[position:end])
         position = end
     return data

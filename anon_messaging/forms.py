@@ -432,17 +432,10 @@ class AttachmentsField(forms.FileField):
                 size=filesizeformat(size),
                 limit=filesizeformat(self.max_bytes),
             )
-        uploaded.seek(0)
-        data = uploaded.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
-            return self._refuse(
-                uploaded,
-                "size",
-                size=filesizeformat(max(size, len(data))),
-                limit=filesizeformat(self.max_bytes),
-            )
         try:
-            return file_cleaning.clean_file(data, max_pixels=self.max_pixels)
+            # The upload's own file, not a copy of its bytes; cleaning closes it once read,
+            # so a photo's compressed bytes and its decoded pixels are not held at once.
+            return file_cleaning.clean_file(uploaded.file, max_pixels=self.max_pixels)
         except file_cleaning.TooManyPixels as refused:
             raise file_error(
                 uploaded,

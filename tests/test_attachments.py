@@ -42,6 +42,17 @@ def new_cases(demo_site):
     return cases_from_now()
 
 
+@pytest.fixture
+def new_files(demo_site):
+    """``new_files()``: the stored files this test made (the demo stores a photo of its own)."""
+    before = set(files.stored_files())
+
+    def made():
+        return {path: data for path, data in files.stored_files().items() if path not in before}
+
+    return made
+
+
 def send_report(client, url=ANONYMOUS_FORM, *, uploads=(), answers=None, **extra):
     answers = answers or (
         anonymous_answers("Photos of the messages.", **extra)
@@ -81,7 +92,9 @@ def download_body(response):
 # --- Sent with a report --------------------------------------------------------------------
 
 
-def test_a_report_with_a_photo_and_a_pdf_stores_both_cleaned_and_encrypted(new_cases, client):
+def test_a_report_with_a_photo_and_a_pdf_stores_both_cleaned_and_encrypted(
+    new_cases, client, new_files
+):
     photo, pdf = files.jpeg_photo(), files.pdf_document(with_photo=True)
     response = send_report(
         client,
@@ -108,7 +121,7 @@ def test_a_report_with_a_photo_and_a_pdf_stores_both_cleaned_and_encrypted(new_c
     assert "location" in stored[0].removed and "camera" in stored[0].removed
     assert "document_info" in stored[1].removed and "javascript" in stored[1].removed
     # The storage holds no byte sequence of either original, and nothing readable.
-    on_disk = files.stored_files()
+    on_disk = new_files()
     assert len(on_disk) == 2
     for content in on_disk.values():
         assert content.startswith(attachment_storage.FORMAT_LINE)
@@ -140,7 +153,7 @@ def test_no_table_log_or_session_holds_the_name_a_file_was_sent_with(new_cases, 
     code = shown_code(send_report(client, uploads=[photo_upload()]))
     log_in(client, code)
     client.post(MESSAGING_SEND, {"body": "More.", "attachments": [pdf_upload()]})
-    assert Attachment.objects.count() == 4
+    assert Attachment.objects.count() == 4 + 1  # and the demo's photo
     dump = io.StringIO()
     call_command("dumpdata", stdout=dump)
     for name in ("Jane-Doe-Sentinel", files.PHOTO_NAME, files.PDF_NAME):
@@ -197,7 +210,7 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("rule", "make", "message"), REFUSALS, ids=[r[0] for r in REFUSALS])
 def test_a_refused_file_is_named_with_its_rule_and_nothing_is_stored(
-    new_cases, client, rule, make, message
+    new_cases, client, rule, make, message, new_files
 ):
     response = send_report(client, uploads=[make()])
     assert response.status_code == 200
@@ -207,18 +220,20 @@ def test_a_refused_file_is_named_with_its_rule_and_nothing_is_stored(
     # The typed answers stay.
     assert "Photos of the messages." in html
     assert new_cases.count() == 0
-    assert files.stored_files() == {}
+    assert new_files() == {}
 
 
-def test_too_many_files_are_refused_with_the_limit(new_cases, client):
+def test_too_many_files_are_refused_with_the_limit(new_cases, client, new_files):
     uploads = [files.upload(f"note-{n}.txt", b"note\n") for n in range(6)]
     html = text_of(send_report(client, uploads=uploads))
     assert "You chose 6 files; you can send up to 5 files at once." in html
     assert new_cases.count() == 0
-    assert files.stored_files() == {}
+    assert new_files() == {}
 
 
-def test_files_that_were_fine_in_a_failed_form_are_named_to_choose_again(new_cases, client):
+def test_files_that_were_fine_in_a_failed_form_are_named_to_choose_again(
+    new_cases, client, new_files
+):
     data = anonymous_answers("")  # "What happened?" is required
     response = send_report(
         client,
@@ -232,10 +247,12 @@ def test_files_that_were_fine_in_a_failed_form_are_named_to_choose_again(new_cas
     assert 'type="file" name="attachments"' in html and "multiple" in html
     assert 'enctype="multipart/form-data"' in html
     assert new_cases.count() == 0
-    assert files.stored_files() == {}
+    assert new_files() == {}
 
 
-def test_a_storage_failure_part_way_stores_neither_the_report_nor_any_file(new_cases, client):
+def test_a_storage_failure_part_way_stores_neither_the_report_nor_any_file(
+    new_cases, client, new_files
+):
     original_save = attachment_storage.save
     calls = []
 
@@ -251,17 +268,17 @@ def test_a_storage_failure_part_way_stores_neither_the_report_nor_any_file(new_c
     assert "We could not save your report just now, so nothing was stored." in html
     assert "Photos of the messages." in html
     assert new_cases.count() == 0
-    assert files.stored_files() == {}
+    assert new_files() == {}
 
 
-def test_a_database_failure_after_the_files_are_written_deletes_them(new_cases, client):
+def test_a_database_failure_after_the_files_are_written_deletes_them(new_cases, client, new_files):
     with mock.patch.object(
         Attachment.objects, "bulk_create", side_effect=DatabaseError("connection lost")
     ):
         response = send_report(client, uploads=[photo_upload(), pdf_upload()])
     assert "nothing was stored" in text_of(response)
     assert new_cases.count() == 0
-    assert files.stored_files() == {}
+    assert new_files() == {}
 
 
 def test_the_contact_route_takes_files_too(new_cases, client):

@@ -56,6 +56,7 @@ class Command(BaseCommand):
         keys = list(get_setting("ENCRYPTION_KEYS")) or [derived_key(settings.SECRET_KEY)]
         if include_demo_key:
             keys.append(derived_key(settings.SECRET_KEY))
+        self.keys = keys
         try:
             self.readers = MultiFernet([Fernet(key) for key in keys])
             self.newest = Fernet(newest_key())
@@ -143,20 +144,21 @@ class Command(BaseCommand):
 
     def process_attachments(self, check):
         """Rotate every attachment's file; returns (current, stale, unreadable)."""
+        ring = attachment_storage.Keyring(self.keys)
         current = stale = unreadable = 0
         for pk, key in Attachment.objects.order_by("pk").values_list("pk", "storage_key"):
             try:
-                if attachment_storage.is_current(key, self.newest):
+                if attachment_storage.is_current(key, ring):
                     current += 1
                     continue
                 if check:
-                    # Counted as stale only if some configured key can read it.
-                    for _token in attachment_storage.tokens(key):
-                        self.readers.decrypt(_token)
+                    # Stale only if some configured key can read it; unreadable otherwise.
+                    for _chunk in attachment_storage.open_chunks(key, ring):
+                        pass
                     stale += 1
                     continue
-                new_key, _changed = attachment_storage.rewrite(key, self.readers, self.newest)
-            except (InvalidToken, attachment_storage.UnreadableAttachment):
+                new_key = attachment_storage.rewrite(key, ring)
+            except attachment_storage.UnreadableAttachment:
                 unreadable += 1
                 continue
             with transaction.atomic():
@@ -165,7 +167,8 @@ class Command(BaseCommand):
                     .filter(pk=pk, storage_key=key)
                     .update(storage_key=new_key)
                 )
-                old_key = key if moved else new_key  # deleted meanwhile: drop the new copy
+                # Deleted meanwhile: the new copy goes instead of the old file.
+                old_key = key if moved else new_key
                 transaction.on_commit(lambda old=old_key: attachment_storage.delete(old))
             stale += 1
         return current, stale, unreadable
