@@ -127,7 +127,7 @@ def _upload_handler_warnings():
             "unencrypted and with all their metadata, while their request lasts, and a "
             "file of any size would be read whole.",
             hint=f"Put {HANDLER_PATH!r} first in FILE_UPLOAD_HANDLERS (docs/attachments.md).",
-            id="anon_messaging.W509",
+            id="anon_messaging.W510",
         )
     ]
 

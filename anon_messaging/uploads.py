@@ -8,7 +8,7 @@ files sent to reporter pages and to the advisers' case view in memory instead, a
 stops keeping a file's bytes once it is over the size allowed (its true size is
 still counted, so the form can say how large it was) or once more files came than
 are allowed. Other admin requests (Wagtail's images and documents) get Django's own
-handlers. A system check (anon_messaging.W509) says when the handler is missing.
+handlers. A system check (anon_messaging.W510) says when the handler is missing.
 """
 
 import io

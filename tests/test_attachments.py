@@ -653,6 +653,6 @@ def test_a_file_over_the_limit_is_measured_but_not_kept(new_cases, client):
 def test_a_site_without_the_upload_handler_is_warned(settings):
     from anon_messaging import checks
 
-    assert "anon_messaging.W509" not in [error.id for error in checks.check_settings()]
+    assert "anon_messaging.W510" not in [error.id for error in checks.check_settings()]
     settings.FILE_UPLOAD_HANDLERS = settings.FILE_UPLOAD_HANDLERS[1:]
-    assert "anon_messaging.W509" in [error.id for error in checks.check_settings()]
+    assert "anon_messaging.W510" in [error.id for error in checks.check_settings()]
