@@ -11,7 +11,7 @@ import uuid
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import LogFormatter, log
 from wagtail.log_actions import registry as log_registry
@@ -29,6 +29,7 @@ REMINDER_SENT = "anon_messaging.reminder_sent"
 ESCALATION_SENT = "anon_messaging.escalation_sent"
 DELETED_AFTER_RETENTION = "anon_messaging.case.deleted_after_retention"
 IDENTITY_QUESTIONS_CONFIRMED = "anon_messaging.form.identity_questions_confirmed"
+ATTACHMENT_OPENED = "anon_messaging.case.attachment_opened"
 
 
 def record(instance, action, *, user=None, data=None, revision=None):
@@ -150,6 +151,32 @@ class IdentityQuestionsConfirmedFormatter(LogFormatter):
         }
 
 
+class AttachmentOpenedFormatter(LogFormatter):
+    label = _("Open an attachment")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return gettext("Opened attachment %(number)s") % {"number": data.get("attachment", "?")}
+
+
+class DeletedAfterRetentionFormatter(LogFormatter):
+    label = _("Delete after the retention period")
+
+    def format_message(self, log_entry):
+        count = (log_entry.data or {}).get("attachments") or 0
+        if not count:
+            return gettext(
+                "Deleted with its messages, notes and contact details after the retention period"
+            )
+        return ngettext(
+            "Deleted with its messages, notes, contact details and %(count)d attachment "
+            "after the retention period",
+            "Deleted with its messages, notes, contact details and %(count)d attachments "
+            "after the retention period",
+            count,
+        ) % {"count": count}
+
+
 def register_case_log_actions(actions):
     """For the ``register_log_actions`` hook: the cases' actions and the report forms'."""
     actions.register_model(Case, CaseLogEntry)
@@ -175,8 +202,5 @@ def register_case_log_actions(actions):
         ESCALATION_SENT, _("Escalate overdue case"), _("Overdue case escalated to managers")
     )
     actions.register_action(IDENTITY_QUESTIONS_CONFIRMED)(IdentityQuestionsConfirmedFormatter)
-    actions.register_action(
-        DELETED_AFTER_RETENTION,
-        _("Delete after the retention period"),
-        _("Deleted with its messages, notes and contact details after the retention period"),
-    )
+    actions.register_action(DELETED_AFTER_RETENTION)(DeletedAfterRetentionFormatter)
+    actions.register_action(ATTACHMENT_OPENED)(AttachmentOpenedFormatter)

@@ -1,7 +1,14 @@
 """What happens to cases: a report is stored, messages are exchanged, advisers act.
 
 Pages and the admin call these, so every route shares one set of rules. Each write
-is one transaction and is audited through ``audit.record``. The code log-in is
+is one transaction and is audited through ``audit.record``.
+
+Files (already cleaned by ``file_cleaning``) are stored with the report or message
+they came with, together or not at all: each is encrypted and written to the
+attachment storage first, then the rows are written in the same transaction as the
+case or message; if anything fails, the files just written are deleted again. A
+crash between the two leaves only files without rows, which
+``attachments.sweep_orphans`` removes. The code log-in is
 ``login.py``'s; when replies are due is ``deadlines.py``'s.
 """
 
@@ -9,12 +16,13 @@ import logging
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from . import audit, codes, deadlines, throttle
+from . import attachment_storage, audit, codes, deadlines, throttle
 from .conf import get_setting
-from .models import Case, ContactDetails, InternalNote, Message
+from .models import Attachment, Case, ContactDetails, InternalNote, Message
 
 logger = logging.getLogger(__name__)
 
@@ -62,17 +70,103 @@ def submit_report(request, *, opt_in, **report):
         raise
 
 
-def create_case(*, route, answers, site, form_page, submission_token, opt_in, contact=None):
+# --- Files: stored with what they came with, or not at all ----------------------------------
+
+
+def store_files(files):
+    """Encrypt and store cleaned files; returns their keys. On a failure part-way, the
+    files already written are deleted and the error raised."""
+    keys = []
+    try:
+        for cleaned in files:
+            keys.append(attachment_storage.save(cleaned.data))
+    except BaseException:
+        discard_files(keys)
+        raise
+    return keys
+
+
+def discard_files(keys):
+    for key in keys:
+        try:
+            attachment_storage.delete(key)
+        except Exception:  # the sweep removes what could not be deleted now
+            logger.warning("A stored file could not be deleted after a failed write.")
+
+
+def _attach(case, files, keys, *, sender, when, message=None, author=None):
+    """The attachment rows, in the caller's transaction, numbered on from the case's last."""
+    if not files:
+        return []
+    last = Attachment.objects.filter(case=case).aggregate(last=Max("number"))["last"] or 0
+    return Attachment.objects.bulk_create(
+        Attachment(
+            case=case,
+            message=message,
+            sender=sender,
+            author=author,
+            number=last + position,
+            kind=cleaned.kind,
+            extension=cleaned.extension,
+            size=cleaned.size,
+            removed=list(cleaned.removed),
+            storage_key=key,
+            created_at=when,
+        )
+        for position, (cleaned, key) in enumerate(zip(files, keys, strict=True), start=1)
+    )
+
+
+def create_case(
+    *, route, answers, site, form_page, submission_token, opt_in, contact=None, files=()
+):
     """Store a report atomically. Returns ``(case, code)``; code is None without opt-in.
 
     The code is hashed before the transaction opens, so the write lock is short,
     and it is returned only after the case is committed. ``codes.Busy`` is raised,
-    with nothing stored, when the process has no argon2 slot free.
+    with nothing stored, when the process has no argon2 slot free. ``files`` (cleaned
+    by ``file_cleaning``) are stored with the case or not at all.
     """
     code = codes.generate_code() if opt_in else None
     code_hash = codes.hash_code(code) if code else None
     team = intake_team()
     now = reporter_time()
+    keys = store_files(files)
+    try:
+        return _create_case(
+            route=route,
+            answers=answers,
+            site=site,
+            form_page=form_page,
+            submission_token=submission_token,
+            contact=contact,
+            code=code,
+            code_hash=code_hash,
+            team=team,
+            now=now,
+            files=files,
+            keys=keys,
+        )
+    except BaseException:
+        discard_files(keys)
+        raise
+
+
+def _create_case(
+    *,
+    route,
+    answers,
+    site,
+    form_page,
+    submission_token,
+    contact,
+    code,
+    code_hash,
+    team,
+    now,
+    files,
+    keys,
+):
     for _attempt in range(_MAX_COLLISION_RETRIES):
         try:
             with transaction.atomic():
@@ -96,6 +190,7 @@ def create_case(*, route, answers, site, form_page, submission_token, opt_in, co
                 case.save()
                 if route == Case.Route.CONTACT and contact:
                     ContactDetails.objects.create(case=case, **contact)
+                _attach(case, files, keys, sender=Message.Sender.REPORTER, when=now)
             return case, code
         except IntegrityError:
             if submission_exists(submission_token):
@@ -107,17 +202,36 @@ def create_case(*, route, answers, site, form_page, submission_token, opt_in, co
     raise IntegrityError("Could not draw a unique reference for a new case.")
 
 
-def post_message(case, *, sender, body, author=None):
-    """Store a message and update the case's conversation state in one transaction.
+def post_message(case, *, sender, body, author=None, files=()):
+    """Store a message, its files and the case's new conversation state atomically.
 
     Every message's time is kept to the minute (``reporter_time``), the adviser's too,
     so the conversation stays in the order it was written (by id within a minute).
+    ``files`` are stored with the message or not at all.
     """
+    keys = store_files(files)
+    try:
+        return _post_message(case, sender=sender, body=body, author=author, files=files, keys=keys)
+    except BaseException:
+        discard_files(keys)
+        raise
+
+
+def _post_message(case, *, sender, body, author, files, keys):
     now = reporter_time()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         message = Message.objects.create(
             case=locked, sender=sender, body=body, author=author, created_at=now
+        )
+        _attach(
+            locked,
+            files,
+            keys,
+            sender=sender,
+            when=now,
+            message=message,
+            author=author if sender == Message.Sender.ADVISER else None,
         )
         locked.record_message(sender, now)
         update_fields = [
@@ -207,21 +321,36 @@ def open_case(case, *, user, log_opening=True):
     return unread
 
 
-def reply(case, *, author, body):
-    """An adviser's message to the reporter, shown on their next page load."""
-    with transaction.atomic():
-        current = Case.objects.select_for_update().get(pk=case.pk)
-        if not current.messaging_enabled:
-            raise CaseActionRefused(
-                gettext(
-                    "This reporter did not choose anonymous messaging, so they cannot read "
-                    "replies here."
+def reply(case, *, author, body, files=()):
+    """An adviser's message (and files) to the reporter, shown on their next page load."""
+    keys = store_files(files)
+    try:
+        with transaction.atomic():
+            current = Case.objects.select_for_update().get(pk=case.pk)
+            if not current.messaging_enabled:
+                raise CaseActionRefused(
+                    gettext(
+                        "This reporter did not choose anonymous messaging, so they cannot "
+                        "read replies here."
+                    )
                 )
+            if current.is_closed:
+                raise CaseActionRefused(gettext("This case is closed. Reopen it to reply."))
+            message = _post_message(
+                current,
+                sender=Message.Sender.ADVISER,
+                body=body,
+                author=author,
+                files=files,
+                keys=keys,
             )
-        if current.is_closed:
-            raise CaseActionRefused(gettext("This case is closed. Reopen it to reply."))
-        message = post_message(current, sender=Message.Sender.ADVISER, body=body, author=author)
-        audit.record(current, audit.REPLIED, user=author, data={"message": message.pk})
+            data = {"message": message.pk}
+            if files:
+                data["attachments"] = len(files)
+            audit.record(current, audit.REPLIED, user=author, data=data)
+    except BaseException:
+        discard_files(keys)
+        raise
     return message
 
 

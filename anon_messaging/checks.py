@@ -21,6 +21,7 @@ a site installed with pip has no docs folder to look in.
 """
 
 import logging
+from pathlib import Path
 
 from argon2 import profiles
 from cryptography.fernet import Fernet
@@ -72,7 +73,12 @@ def _wrong_type(name):
 
 
 def check_settings(app_configs=None, **kwargs):
-    errors = [*_csrf_middleware_errors(), *_throttle_cache_errors()]
+    errors = [
+        *_csrf_middleware_errors(),
+        *_throttle_cache_errors(),
+        *_attachment_storage_errors(),
+        *_upload_handler_warnings(),
+    ]
     keys = [] if _wrong_type("ENCRYPTION_KEYS") else get_setting("ENCRYPTION_KEYS")
     for position, key in enumerate(keys):
         try:
@@ -87,6 +93,54 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+def _attachment_storage_errors():
+    """The attachments' directory must not be one a web server serves: their files are
+    encrypted, but a listing would still show how many there are and when they came."""
+    from . import attachment_storage
+
+    if _wrong_type("ATTACHMENT_STORAGE"):
+        return []
+    try:
+        location = attachment_storage.filesystem_location()
+    except Exception:  # a storage that cannot be built is Django's own error to report
+        return []
+    if location is None:
+        return []
+    served = [
+        (name, Path(value).resolve())
+        for name in ("MEDIA_ROOT", "STATIC_ROOT")
+        if (value := getattr(settings, name, None))
+    ]
+    return [
+        checks.Error(
+            f"The attachment storage's directory is inside {name}, which is served to "
+            "anyone who asks.",
+            hint="Give the storage in STORAGES[ANON_MESSAGING['ATTACHMENT_STORAGE']] a "
+            "'location' outside MEDIA_ROOT and STATIC_ROOT (docs/attachments.md).",
+            id="anon_messaging.E508",
+        )
+        for name, root in served
+        if location == root or root in location.parents
+    ]
+
+
+def _upload_handler_warnings():
+    from .uploads import HANDLER_PATH
+
+    handlers = list(getattr(settings, "FILE_UPLOAD_HANDLERS", []))
+    if handlers[:1] == [HANDLER_PATH]:
+        return []
+    return [
+        checks.Warning(
+            "Reporters' files over 2.5 MB would be written to a temporary file on disk, "
+            "unencrypted and with all their metadata, while their request lasts, and a "
+            "file of any size would be read whole.",
+            hint=f"Put {HANDLER_PATH!r} first in FILE_UPLOAD_HANDLERS (docs/attachments.md).",
+            id="anon_messaging.W510",
+        )
+    ]
 
 
 def _throttle_cache_errors():

@@ -90,6 +90,19 @@ DEFAULTS = {
     # default retry is 60 seconds, and check anon_messaging.E402 wants the timeout below it,
     # so these defaults must pass that check on a site that leaves Q_CLUSTER's retry alone.
     "REMINDER_TASK_TIMEOUT": 50,
+    # Evidence attachments (docs/attachments.md). The storage: an alias of settings.STORAGES;
+    # without that entry, a FileSystemStorage in a private directory beside MEDIA_ROOT.
+    "ATTACHMENT_STORAGE": "anon_messaging_attachments",
+    # Ceilings on what editors may allow per site (ReportingSettings): files per form or
+    # message, and megabytes per file.
+    "ATTACHMENT_MAX_FILES": 10,
+    "ATTACHMENT_MAX_FILE_MB": 20,
+    # Images that would decode to more pixels (all frames together) are refused: a small
+    # file can claim gigabytes of memory (a decompression bomb). 50 MP is 200 MB decoded.
+    "ATTACHMENT_MAX_PIXELS": 50_000_000,
+    # A stored file without its database row this long after it was written is an orphan
+    # a crash left (files are written before the row); the hourly sweep deletes it.
+    "ATTACHMENT_ORPHAN_SECONDS": 3600,
     # How long a site's working calendar stays cached. Changes made in the admin drop
     # it at once; this bounds staleness in processes that do not share the cache.
     "DEADLINES_CACHE_SECONDS": 300,
@@ -346,6 +359,13 @@ RULES = {
     "DEADLINES_CACHE_SECONDS": _int(0),
     # Any language code may be added; each holds a list of words.
     "IDENTITY_WORDS": OpenKeys(dict.fromkeys(DEFAULTS["IDENTITY_WORDS"], _WORD_LIST), _WORD_LIST),
+    "ATTACHMENT_STORAGE": _STRING,
+    "ATTACHMENT_MAX_FILES": _int(1, 100, why="each file is cleaned in the request"),
+    "ATTACHMENT_MAX_FILE_MB": _int(1, 200, why="a file is held in memory while it is cleaned"),
+    "ATTACHMENT_MAX_PIXELS": _int(1, 500_000_000, why="each pixel takes 4 bytes of memory"),
+    "ATTACHMENT_ORPHAN_SECONDS": _int(
+        60, why="a file is written before its row; a shorter wait could delete it meanwhile"
+    ),
 }
 
 # What validate() finds; checks.py gives each kind its check id.

@@ -7,20 +7,22 @@ from datetime import datetime
 from django import forms
 from django.core import signing
 from django.core.validators import validate_email
+from django.template.defaultfilters import filesizeformat
 from django.utils import formats
 from django.utils.functional import lazy
-from django.utils.text import get_text_list
+from django.utils.text import Truncator, format_lazy, get_text_list
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.forms.forms import BaseForm, FormBuilder
 
-from . import codes
+from . import codes, file_cleaning
 from .conf import get_setting
 from .models import ContactDetails
 
 # Names of the fields this app adds to an editor's form; editor fields use other names.
 RESERVED_FIELD_NAMES = {
     "submission_token",
+    "attachments",
     "messaging_opt_in",
     "reporter_name",
     "reporter_email",
@@ -338,8 +340,240 @@ class MessageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, file_limits=None, **kwargs):
         super().__init__(*args, **kwargs)
         limit = get_setting("MESSAGE_MAX_LENGTH")
         self.fields["body"].limit = limit
         self.fields["body"].help_text = _("Up to %(limit)d characters.") % {"limit": limit}
+        if file_limits:
+            add_files_to_message_form(self, file_limits)
+
+    def clean(self):
+        return clean_message_with_files(self, super().clean())
+
+
+def add_files_to_message_form(form, file_limits):
+    """Files beside a message's text: a message may then be files alone."""
+    add_attachments_field(form, file_limits)
+    form.fields["body"].required = False
+
+
+def clean_message_with_files(form, cleaned):
+    """A message needs text, files or both; ``body`` is then required only without files."""
+    if "attachments" not in form.fields or "body" in form.errors:
+        return cleaned
+    if not cleaned.get("body") and not cleaned.get("attachments") and not form.errors:
+        required = form.fields["body"].error_messages["required"]
+        form.add_error(
+            "body", format_lazy("{} {}", required, _("Or choose a file to send on its own."))
+        )
+    return cleaned
+
+
+# --- Files -----------------------------------------------------------------------------------
+
+# What the browser's file picker offers first. The server decides by content alone; this
+# only helps people pick, and makes phones convert HEIC photos to JPEG as they upload.
+ACCEPT = ",".join(
+    [
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "application/pdf",
+        "text/plain",
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".webp",
+        ".gif",
+        ".pdf",
+        ".txt",
+    ]
+)
+
+
+def shown_name(uploaded):
+    """The name a file was chosen under, shortened for an error message. It is shown back
+    to the person who chose it on this one page, and never stored or logged."""
+    return Truncator(uploaded.name or _("(no name)")).chars(60)
+
+
+def file_error(uploaded, rule, **params):
+    """The message for one refused file: it names the file and the rule."""
+    name = shown_name(uploaded)
+    messages = {
+        "empty": _("“%(name)s” is empty. Choose the file again, or another one."),
+        file_cleaning.NotAcceptedKind.code: _(
+            "“%(name)s” is not a kind of file we take. Send photos or screenshots (JPEG, "
+            "PNG, WebP or GIF), PDF documents or plain text files."
+        ),
+        file_cleaning.CorruptFile.code: _(
+            "“%(name)s” could not be read: it may be damaged or incomplete. Open it on your "
+            "device to check it, or take a screenshot of it and send that instead."
+        ),
+        file_cleaning.TooManyPixels.code: _(
+            "“%(name)s” is too large a picture (%(megapixels)s megapixels; the limit is "
+            "%(limit)s). Send a smaller copy or a screenshot of it."
+        ),
+        "pixels_unknown": _(
+            "“%(name)s” is too large a picture (the limit is %(limit)s megapixels). Send a "
+            "smaller copy or a screenshot of it."
+        ),
+        "encrypted": _(
+            "“%(name)s” is protected by a password, so we cannot remove the details in it "
+            "that could identify you. Save a copy without the password and send that."
+        ),
+        "damaged": _(
+            "“%(name)s” could not be cleaned of the details that could identify you: it may "
+            "be damaged. Print it to a new PDF, or take screenshots of it, and send those."
+        ),
+        "size": _("“%(name)s” is %(size)s; the limit is %(limit)s for each file."),
+    }
+    return forms.ValidationError(messages[rule] % {"name": name, **params}, code=f"file_{rule}")
+
+
+class MultipleFileInput(forms.FileInput):
+    """A plain ``<input type="file" multiple>``: works without JavaScript."""
+
+    allow_multiple_selected = True
+
+    def __init__(self, attrs=None):
+        super().__init__({"multiple": True, "accept": ACCEPT, **(attrs or {})})
+
+
+class AttachmentsField(forms.FileField):
+    """Up to ``max_files`` files of up to ``max_bytes`` each, cleaned as they are checked.
+
+    ``clean`` returns ``[(uploaded, CleanedFile)]``: the cleaned files with the upload each
+    came from (its name is shown back on the page after sending, never stored). Every file
+    that is refused gets its own error, naming it and the rule. ``accepted`` keeps the
+    files that passed, so a form with other errors can say which to choose again.
+    """
+
+    widget = MultipleFileInput
+
+    def __init__(self, *, max_files, max_bytes, max_pixels=None, **kwargs):
+        self.max_files = max_files
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels or get_setting("ATTACHMENT_MAX_PIXELS")
+        self.accepted = []
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Files (optional)"))
+        kwargs.setdefault(
+            "help_text",
+            _(
+                "Up to %(count)d files, %(size)s each: photos or screenshots (JPEG, PNG, WebP, "
+                "GIF), PDFs or plain text. Before we store them we remove details that could "
+                "identify you, such as a photo's location and camera, a document's author and "
+                "the file's name. What a file shows is not changed."
+            )
+            % {"count": max_files, "size": filesizeformat(max_bytes)},
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, data):
+        return data
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            uploads = [item for item in data if item]
+        else:
+            uploads = [data] if data else []
+        self.accepted = []
+        if not uploads:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        if len(uploads) > self.max_files:
+            raise forms.ValidationError(
+                ngettext(
+                    "You chose %(chosen)d files; you can send up to %(limit)d file at once. "
+                    "Choose fewer files.",
+                    "You chose %(chosen)d files; you can send up to %(limit)d files at once. "
+                    "Choose fewer files.",
+                    self.max_files,
+                )
+                % {"chosen": len(uploads), "limit": self.max_files},
+                code="file_count",
+            )
+        errors, cleaned = [], []
+        for uploaded in uploads:
+            try:
+                cleaned.append((uploaded, self.clean_one(uploaded)))
+            except forms.ValidationError as error:
+                errors.append(error)
+        self.accepted = cleaned
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
+
+    def clean_one(self, uploaded):
+        size = getattr(uploaded, "size", None) or 0
+        if size > self.max_bytes:
+            return self._refuse(
+                uploaded,
+                "size",
+                size=filesizeformat(size),
+                limit=filesizeformat(self.max_bytes),
+            )
+        try:
+            # The upload's own file, not a copy of its bytes; cleaning closes it once read,
+            # so a photo's compressed bytes and its decoded pixels are not held at once.
+            return file_cleaning.clean_file(uploaded.file, max_pixels=self.max_pixels)
+        except file_cleaning.TooManyPixels as refused:
+            raise file_error(
+                uploaded,
+                refused.code if refused.pixels else "pixels_unknown",
+                megapixels=f"{refused.pixels / 1_000_000:.0f}",
+                limit=f"{refused.limit / 1_000_000:.0f}",
+            ) from None
+        except file_cleaning.PdfNotCleanable as refused:
+            raise file_error(uploaded, refused.reason) from None
+        except file_cleaning.FileRejected as refused:
+            raise file_error(uploaded, refused.code) from None
+
+    def _refuse(self, uploaded, rule, **params):
+        raise file_error(uploaded, rule, **params)
+
+
+def add_attachments_field(form, limits, *, after=None):
+    """Give ``form`` an ``attachments`` field with ``limits`` (files, bytes per file),
+    placed after the field named ``after`` (or last)."""
+    max_files, max_bytes = limits
+    form.fields["attachments"] = AttachmentsField(max_files=max_files, max_bytes=max_bytes)
+    if after is not None:
+        order = []
+        for name in list(form.fields):
+            if name == "attachments":
+                continue
+            order.append(name)
+            if name == after:
+                order.append("attachments")
+        form.order_fields(order)
+    return form
+
+
+def ask_to_choose_files_again(form):
+    """A form with errors loses the files chosen in it (a browser cannot put them back in a
+    file input), so the files that were fine are named: the person chooses them again."""
+    field = form.fields.get("attachments")
+    if field is None or not form.errors or not field.accepted:
+        return
+    names = get_text_list(
+        [f"“{shown_name(uploaded)}”" for uploaded, _c in field.accepted], _("and")
+    )
+    form.add_error(
+        "attachments",
+        forms.ValidationError(
+            ngettext(
+                "Choose %(names)s again before sending: the file was fine, but a browser "
+                "cannot keep a chosen file while the form shows a problem.",
+                "Choose %(names)s again before sending: the files were fine, but a browser "
+                "cannot keep chosen files while the form shows a problem.",
+                len(field.accepted),
+            )
+            % {"names": names},
+            code="choose_again",
+        ),
+    )

@@ -11,6 +11,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -22,8 +23,9 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import BaseLogEntry, BaseLogEntryManager, Orderable
 
-from . import permissions, response_time
+from . import file_cleaning, permissions, response_time
 from .codes import ALPHABET
+from .conf import get_setting
 from .fields import EncryptedJSONField, EncryptedTextField
 
 REFERENCE_PREFIX = "R-"
@@ -287,6 +289,65 @@ class InternalNote(models.Model):
         return str(_("Note %(pk)s on %(case)s") % {"pk": self.pk, "case": self.case_id})
 
 
+class Attachment(models.Model):
+    """A cleaned, encrypted file on a case: sent with the report, a message or a reply.
+
+    The content is in the attachment storage (``attachment_storage.py``) under
+    ``storage_key``; the row never holds the name the file was sent with, only a
+    neutral one made from the case's reference and the attachment's number.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = file_cleaning.KIND_IMAGE, _("Image")
+        PDF = file_cleaning.KIND_PDF, _("PDF document")
+        TEXT = file_cleaning.KIND_TEXT, _("Text file")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    # None for the files sent with the report itself.
+    message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    sender = models.CharField(_("from"), max_length=16, choices=Message.Sender.choices)
+    # The adviser's account for files attached to a reply; never set for a reporter.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # 1, 2, 3... within the case, for the neutral name and for advisers to refer to.
+    number = models.PositiveIntegerField(_("number"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    # Codes from file_cleaning (location, camera, document_info...), encrypted like the
+    # report: even what a file carried says something about it.
+    removed = EncryptedJSONField(_("removed on upload"), default=list)
+    storage_key = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["case", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="am_attachment_number")
+        ]
+
+    def __str__(self):
+        return self.neutral_name
+
+    @property
+    def neutral_name(self):
+        """The name it is downloaded under: nothing of the name it was sent with."""
+        return f"{self.case.reference}-attachment-{self.number}.{self.extension}"
+
+    @property
+    def content_type(self):
+        return file_cleaning.CONTENT_TYPES[self.extension]
+
+    @property
+    def is_image(self):
+        return self.kind == self.Kind.IMAGE
+
+
 class CaseLogEntryManager(BaseLogEntryManager):
     def log_action(self, instance, action, **kwargs):
         kwargs.update(case=instance)
@@ -469,6 +530,30 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
         help_text=_("Closed cases are deleted this many days after closing."),
     )
 
+    files_on_report_forms = models.BooleanField(
+        _("report forms take files"),
+        default=True,
+        help_text=_(
+            "Reporters may attach screenshots, photos, PDFs or text files to a report. "
+            "Identifying details in the files are removed before they are stored."
+        ),
+    )
+    files_in_messages = models.BooleanField(
+        _("messages take files"),
+        default=True,
+        help_text=_("Reporters and advisers may attach files to messages."),
+    )
+    max_files = models.PositiveSmallIntegerField(
+        _("files per report or message"),
+        default=5,
+        validators=[MinValueValidator(1)],
+    )
+    max_file_megabytes = models.PositiveSmallIntegerField(
+        _("largest file (MB)"),
+        default=10,
+        validators=[MinValueValidator(1)],
+    )
+
     panels = [
         MultiFieldPanel(
             [
@@ -515,6 +600,15 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
             [FieldPanel("quick_exit_url"), FieldPanel("retention_days")],
             heading=_("Safety and retention"),
         ),
+        MultiFieldPanel(
+            [
+                FieldPanel("files_on_report_forms"),
+                FieldPanel("files_in_messages"),
+                FieldPanel("max_files"),
+                FieldPanel("max_file_megabytes"),
+            ],
+            heading=_("Files"),
+        ),
     ]
 
     class Meta:
@@ -530,7 +624,15 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
             raise ValidationError(
                 {"working_hours_end": _("Working hours must end after they start.")}
             )
-        errors = {}
+        ceilings = {
+            "max_files": get_setting("ATTACHMENT_MAX_FILES"),
+            "max_file_megabytes": get_setting("ATTACHMENT_MAX_FILE_MB"),
+        }
+        errors = {
+            name: _("This site allows at most %(ceiling)d.") % {"ceiling": ceiling}
+            for name, ceiling in ceilings.items()
+            if (getattr(self, name) or 0) > ceiling
+        }
         days, hours = self.response_working_days or 0, self.response_working_hours or 0
         if not days and not hours:
             errors["response_working_days"] = _(
@@ -565,6 +667,13 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
         return response_time.wording(
             self.response_working_days, self.response_working_hours, self.response_time_wording
         )
+
+    @property
+    def file_limits(self):
+        """``(files, bytes per file)`` allowed, within the ceilings in ANON_MESSAGING."""
+        files = min(self.max_files, get_setting("ATTACHMENT_MAX_FILES"))
+        megabytes = min(self.max_file_megabytes, get_setting("ATTACHMENT_MAX_FILE_MB"))
+        return files, megabytes * 1024 * 1024
 
     @property
     def weekday_numbers(self):

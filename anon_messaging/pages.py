@@ -10,6 +10,7 @@ from datetime import date, datetime
 from django import forms as django_forms
 from django.contrib import messages
 from django.db import DatabaseError, models
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -24,9 +25,9 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, Site
 
-from . import cases, codes, deadlines, form_rules, forms, login, reporting_settings
+from . import attachments, cases, codes, deadlines, form_rules, forms, login, reporting_settings
 from .models import Case, Message
-from .security import ReporterPageMixin, no_store
+from .security import ReporterPageMixin, attachment_response, no_store
 
 # --- Report forms -----------------------------------------------------------------
 
@@ -343,9 +344,24 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
             )
         return snapshot
 
+    def add_attachments_field(self, form, request):
+        """The file input, after the questions, where the site's settings allow files."""
+        site_settings = reporting_settings.for_request(request)
+        if not site_settings.files_on_report_forms:
+            return form
+        questions = [
+            field.clean_name
+            for field in getattr(form, "report_questions", ())
+            if field.clean_name in form.fields
+        ]
+        return forms.add_attachments_field(
+            form, site_settings.file_limits, after=questions[-1] if questions else None
+        )
+
     def serve(self, request, *args, **kwargs):
         if request.method == "POST":
-            form = self.get_form(request.POST, page=self, user=request.user)
+            form = self.get_form(request.POST, request.FILES, page=self, user=request.user)
+            self.add_attachments_field(form, request)
             token = forms.submission_token_value(request.POST.get("submission_token", ""))
             if cases.submission_exists(token):
                 return self.render_already_received(request)
@@ -356,7 +372,7 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
                     return self.render_already_received(request)
                 except cases.CodeLimitReached as limit:
                     form.add_error("messaging_opt_in", code_limit_message(limit.retry_after))
-                except (DatabaseError, codes.Busy):
+                except (DatabaseError, OSError, codes.Busy):
                     form.add_error(
                         None,
                         gettext(
@@ -365,15 +381,19 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
                         ),
                     )
                 else:
-                    return self.render_landing_page(request, case=case, code=code)
+                    return self.render_landing_page(
+                        request, case=case, code=code, files=form.cleaned_data.get("attachments")
+                    )
             if "submission_token" in form.errors:
                 form.renew_submission_token()
+            forms.ask_to_choose_files_again(form)
         else:
             form = self.get_form(
                 page=self,
                 user=request.user,
                 initial={"submission_token": forms.new_submission_token()},
             )
+            self.add_attachments_field(form, request)
         context = self.get_context(request)
         context["form"] = form
         return no_store(TemplateResponse(request, self.get_template(request), context))
@@ -398,13 +418,14 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
             submission_token=data["submission_token"],
             opt_in=self.is_anonymous_route and bool(data.get("messaging_opt_in")),
             contact=contact,
+            files=[cleaned for _uploaded, cleaned in data.get("attachments") or ()],
         )
 
     def process_form_submission(self, form):  # pragma: no cover - serve() never calls it
         raise NotImplementedError("Report forms store cases through process_report().")
 
     def render_landing_page(
-        self, request, form_submission=None, *args, case=None, code=None, **kwargs
+        self, request, form_submission=None, *args, case=None, code=None, files=None, **kwargs
     ):
         context = self.get_context(request)
         context.update(
@@ -412,6 +433,16 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
                 "case": case,
                 "code": codes.format_code(code) if code else None,
                 "messaging_page": self.get_messaging_page(),
+                # What was removed from each file, beside the name it was chosen under
+                # (shown on this page only; the name is never stored).
+                "cleaned_files": [
+                    {
+                        "name": forms.shown_name(uploaded),
+                        "kind": cleaned.kind,
+                        "removed": attachments.removed_words(cleaned.removed),
+                    }
+                    for uploaded, cleaned in files or ()
+                ],
             }
         )
         return no_store(TemplateResponse(request, self.get_landing_page_template(request), context))
@@ -545,7 +576,15 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             return self.log_in(request)
         if case is None:
             return self.render_login(request, forms.CodeLoginForm())
-        return self.render_conversation(request, case, forms.MessageForm())
+        return self.render_conversation(
+            request, case, forms.MessageForm(file_limits=self.message_file_limits(request))
+        )
+
+    def message_file_limits(self, request):
+        """``(files, bytes per file)`` a message may carry, or None where the site takes
+        no files in messages."""
+        site_settings = reporting_settings.for_request(request)
+        return site_settings.file_limits if site_settings.files_in_messages else None
 
     def render_login(self, request, form, status=200, **extra):
         response = self.render_page(
@@ -575,6 +614,12 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
     def render_conversation(self, request, case, form, status=200):
         earlier = _page_number(request.GET.get("earlier"))
         conversation, has_earlier = cases.conversation_window(case, earlier)
+        files_by_message = {}
+        shown_ids = [message.pk for message in conversation]
+        for attachment in case.attachments.filter(message_id__in=shown_ids):
+            files_by_message.setdefault(attachment.message_id, []).append(attachment)
+        for message in conversation:
+            message.shown_attachments = files_by_message.get(message.pk, [])
         new_ids = {
             m.pk
             for m in conversation
@@ -590,6 +635,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             earlier=earlier,
             has_earlier=has_earlier,
             new_message_ids=new_ids,
+            report_attachments=files_by_message.get(None, []),
             form=form,
             reporting_settings=reporting_settings.for_request(request, case.site_id),
         )
@@ -609,7 +655,9 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             )
         if request.method != "POST":
             return redirect(self.url)
-        form = forms.MessageForm(request.POST)
+        form = forms.MessageForm(
+            request.POST, request.FILES, file_limits=self.message_file_limits(request)
+        )
         if case.is_closed:
             form.add_error(
                 None,
@@ -620,10 +668,17 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             )
             return self.render_conversation(request, case, form)
         if not form.is_valid():
+            forms.ask_to_choose_files_again(form)
             return self.render_conversation(request, case, form)
+        files = [cleaned for _uploaded, cleaned in form.cleaned_data.get("attachments") or ()]
         try:
-            cases.post_message(case, sender=Message.Sender.REPORTER, body=form.cleaned_data["body"])
-        except DatabaseError:
+            cases.post_message(
+                case,
+                sender=Message.Sender.REPORTER,
+                body=form.cleaned_data["body"],
+                files=files,
+            )
+        except (DatabaseError, OSError):
             form.add_error(
                 None,
                 gettext(
@@ -631,9 +686,36 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
                     "in the box below: please try again in a moment."
                 ),
             )
+            forms.ask_to_choose_files_again(form)
             return self.render_conversation(request, case, form)
-        messages.success(request, gettext("Your message was sent."))
+        if files:
+            # Generic words only: Django's messages may sit in a cookie or the session,
+            # where no file name may go. Each file shows what was removed beside it.
+            messages.success(
+                request,
+                gettext(
+                    "Your message was sent. Details that could identify you were removed from "
+                    "your files before they were stored: each file below says which. What the "
+                    "files show is not changed."
+                ),
+            )
+        else:
+            messages.success(request, gettext("Your message was sent."))
         return redirect(self.url + "#latest")
+
+    @path("attachments/<int:number>/", name="attachment")
+    def attachment(self, request, number):
+        """An attachment on the reporter's own case (theirs or an adviser's); 404 for
+        anything else, and for everyone not logged in to that case."""
+        case = self.session_case(request)
+        found = attachments.find(case, number) if case is not None else None
+        if found is None:
+            raise Http404
+        try:
+            chunks = attachments.open_for_reporter(found)
+        except attachments.attachment_storage.UnreadableAttachment:
+            raise Http404 from None
+        return attachment_response(found, chunks)
 
     @path("logout/", name="logout")
     def logout(self, request):

@@ -2,9 +2,11 @@
 
 A scheduled django-q2 task (``tasks.delete_expired_cases``, daily) deletes each
 closed case ``ReportingSettings.retention_days`` after ``closed_at``, with its
-messages, internal notes and contact details (they cascade). Before a case goes,
-one audit line is written on it: the case existed and was deleted, with the
-retention period applied, and no report content. Case log entries have no
+messages, internal notes, contact details and attachments (they cascade; each
+attachment's stored file is deleted when the transaction commits). Before a case
+goes, one audit line is written on it: the case existed and was deleted, with the
+retention period applied and how many attachments it had, and no report content
+or file name. Case log entries have no
 database constraint on the case, so that line outlives it.
 
 Open cases are never deleted, however old; a case reopened while the task runs
@@ -14,10 +16,11 @@ is left alone, because each batch re-checks the status under a row lock.
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from . import audit, reporting_settings
-from .models import Case
+from .models import Attachment, Case
 
 _BATCH_SIZE = 200
 
@@ -49,8 +52,15 @@ def delete_expired_cases(now=None):
                 batch = list(
                     expired.select_for_update().order_by("pk").only("pk", "reference")[:_BATCH_SIZE]
                 )
+                files = dict(
+                    Attachment.objects.filter(case__in=[case.pk for case in batch])
+                    .values_list("case")
+                    .annotate(count=Count("pk"))
+                )
                 for case in batch:
-                    audit.record(case, audit.DELETED_AFTER_RETENTION, data={"retention_days": days})
+                    data = {"retention_days": days, "attachments": files.get(case.pk, 0)}
+                    audit.record(case, audit.DELETED_AFTER_RETENTION, data=data)
+                # Attachments' files are deleted once this commits (signal_handlers.py).
                 Case.objects.filter(pk__in=[case.pk for case in batch]).delete()
             deleted += len(batch)
             if len(batch) < _BATCH_SIZE:

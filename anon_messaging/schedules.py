@@ -53,7 +53,12 @@ CLEAR_SESSIONS = ScheduleSpec(
     "anon_messaging.tasks.clear_expired_sessions",
     HOURLY,
 )
-SCHEDULES = (OVERDUE_REMINDERS, ADVISER_ALERTS, RETENTION, CLEAR_SESSIONS)
+ATTACHMENT_ORPHANS = ScheduleSpec(
+    "anon_messaging: delete orphaned attachment files",
+    "anon_messaging.tasks.delete_orphaned_attachments",
+    HOURLY,
+)
+SCHEDULES = (OVERDUE_REMINDERS, ADVISER_ALERTS, RETENTION, CLEAR_SESSIONS, ATTACHMENT_ORPHANS)
 
 
 def ensure_schedule(spec, using=DEFAULT_DB_ALIAS):

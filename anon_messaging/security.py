@@ -17,10 +17,11 @@ keeps Django's middleware with this policy, since none of its forms would work.
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import HttpResponse, HttpResponseServerError, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
 from django.views import csrf as django_csrf
 from django.views import defaults as django_defaults
 
@@ -81,6 +82,10 @@ REPORTER_HEADERS = {
 
 NO_STORE = "no-store, no-cache, must-revalidate, private, max-age=0"
 
+# A downloaded attachment runs nothing, even if a browser were to render it: no script,
+# no plug-in, no form, no request to anywhere, in a sandbox of its own origin.
+ATTACHMENT_CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'; img-src 'self'"
+
 
 class ReporterPageMixin:
     """What every reporter page shares; the app's page mixins include it, and a site adds
@@ -108,8 +113,28 @@ def no_store(response):
     return response
 
 
+def attachment_response(attachment, chunks):
+    """An attachment's content as a download: sent as an attachment under its neutral
+    name, with its own content type (never sniffed), a sandboxing CSP and no-store."""
+    response = StreamingHttpResponse(chunks, content_type=attachment.content_type)
+    response["Content-Length"] = str(attachment.size)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=attachment.neutral_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = ATTACHMENT_CONTENT_SECURITY_POLICY
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Referrer-Policy"] = "no-referrer"
+    # apply_reporter_headers keeps this response's own, stricter, policy.
+    response.anon_messaging_attachment = True
+    return no_store(response)
+
+
 def apply_reporter_headers(response):
+    keep_csp = getattr(response, "anon_messaging_attachment", False)
     for name, value in REPORTER_HEADERS.items():
+        if keep_csp and name == "Content-Security-Policy":
+            continue
         response[name] = value
     response["Referrer-Policy"] = get_setting("REFERRER_POLICY")
     # Every reporter page, not only the thank-you and messaging pages: a cached copy of a
@@ -139,9 +164,9 @@ ERROR_404_TEMPLATE = "anon_messaging/errors/404.html"
 ERROR_500_TEMPLATE = "anon_messaging/errors/500.html"
 # What a reporter sees if even the 500 page cannot be rendered (a broken base template).
 BARE_500_PAGE = (
-    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Something went wrong</title>"
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Something went wrong</title>'
     "</head><body><h1>Something went wrong</h1><p>Please try again later.</p>"
-    "<p><a href=\"/\">Go to the home page</a></p></body></html>"
+    '<p><a href="/">Go to the home page</a></p></body></html>'
 )
 
 
@@ -213,8 +238,7 @@ class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
 
     def _origin_verified(self, request):
         if request.META.get("HTTP_ORIGIN") == "null":
-            return (
-                request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
-                and not _is_admin_request(request)
-            )
+            return request.META.get(
+                "HTTP_SEC_FETCH_SITE"
+            ) == "same-origin" and not _is_admin_request(request)
         return super()._origin_verified(request)

@@ -1,5 +1,7 @@
 """Signal receivers, connected once by ``AppConfig.ready``.
 
+A deleted attachment's stored file is deleted when the deletion commits.
+
 When a site's reporting settings or closures change, its cached deadline policy is
 dropped and the cases already waiting get their due times recounted, by a django-q2
 task (``tasks.refresh_response_due_times``) or, when the broker cannot take it,
@@ -11,8 +13,8 @@ import logging
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from . import deadlines
-from .models import ClosurePeriod, ReportingSettings
+from . import attachment_storage, deadlines
+from .models import Attachment, ClosurePeriod, ReportingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,26 @@ def closure_changed(sender, instance, raw=False, **kwargs):
         settings_changed(site_id)
 
 
+def attachment_deleted(sender, instance, **kwargs):
+    """Delete an attachment's stored file once the row's deletion is committed, whatever
+    deleted it (retention, a case deleted by hand, a cascade). A rollback keeps both; a
+    crash before this runs leaves an orphan file, which ``attachments.sweep_orphans``
+    removes."""
+    key = instance.storage_key
+
+    def delete_file():
+        try:
+            attachment_storage.delete(key)
+        except OSError:
+            logger.warning("An attachment's file could not be deleted; the sweep will retry.")
+
+    transaction.on_commit(delete_file, robust=True)
+
+
 def register_signal_handlers():
+    post_delete.connect(
+        attachment_deleted, sender=Attachment, dispatch_uid="anon_messaging.attachment_deleted"
+    )
     for signal in (post_save, post_delete):
         signal.connect(
             reporting_settings_changed,

@@ -4,7 +4,7 @@
 
 from django.core.management import call_command
 
-from . import deadlines, notifications, reminders, retention
+from . import attachments, deadlines, notifications, reminders, retention
 
 
 def send_overdue_reminders():
@@ -32,3 +32,8 @@ def clear_expired_sessions():
     a session to a case, does not stay in the table (sessions.py)."""
     call_command("clearsessions")
     return {"cleared": True}
+
+
+def delete_orphaned_attachments():
+    """Hourly: files a crash left in the attachment storage without their row."""
+    return {"deleted": attachments.sweep_orphans()}

@@ -57,9 +57,42 @@ class Browser:
         data.setdefault("csrfmiddlewaretoken", self.cookies.get("csrftoken", ""))
         return self.request("POST", path, data)
 
-    def request(self, method, path, data=None):
+    def multipart_body(self, data, files):
+        """``(content type, body)`` of a multipart form post, as a browser builds it:
+        ``files`` maps a field to ``[(name, bytes), ...]``."""
+        boundary = "----benchBoundary7MA4YWxkTrZu0gW"
+        data = dict(data)
+        data.setdefault("csrfmiddlewaretoken", self.cookies.get("csrftoken", ""))
+        parts = []
+        for key, value in data.items():
+            for item in value if isinstance(value, list | tuple) else [value]:
+                parts.append(
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+                    f"{item}\r\n".encode()
+                )
+        for key, chosen in files.items():
+            for name, content in chosen:
+                parts.append(
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"; '
+                    f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+                )
+                parts.append(content)
+                parts.append(b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode())
+        return f"multipart/form-data; boundary={boundary}", b"".join(parts)
+
+    def post_multipart(self, path, data, files):
+        content_type, body = self.multipart_body(data, files)
+        return self.post_body(path, content_type, body)
+
+    def post_body(self, path, content_type, body):
+        return self.request("POST", path, body=body, content_type=content_type)
+
+    def request(self, method, path, data=None, *, body=None, content_type=None):
         parts = urlsplit(path)
-        body = urlencode(data, doseq=True).encode() if data is not None else b""
+        if body is None:
+            body = urlencode(data, doseq=True).encode() if data is not None else b""
+            content_type = "application/x-www-form-urlencoded" if data is not None else None
         environ = {
             "REQUEST_METHOD": method,
             "PATH_INFO": parts.path,
@@ -77,8 +110,8 @@ class Browser:
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
         }
-        if data is not None:
-            environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        if content_type is not None:
+            environ["CONTENT_TYPE"] = content_type
             environ["CONTENT_LENGTH"] = str(len(body))
         if self.cookies:
             environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())

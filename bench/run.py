@@ -42,6 +42,11 @@ def parse_args(argv):
         "--keep-db", action="store_true", help="keep the SQLite file (its path is printed)"
     )
     parser.add_argument(
+        "--attachments-only",
+        action="store_true",
+        help="only the attachment uploads (12 MP JPEG, 10 MB PDF): time and peak memory",
+    )
+    parser.add_argument(
         "--sqlite-wal",
         action="store_true",
         help="SQLite in write-ahead-log mode (PRAGMA journal_mode=WAL) instead of its default",
@@ -59,6 +64,8 @@ def parse_args(argv):
         args.mode = "quick" if args.quick else "full"
     if args.reps is None:
         args.reps = 5 if args.quick else 9
+    if args.attachments_only:
+        args.sizes, args.mode = [], "attachments"
     return args
 
 
@@ -120,7 +127,7 @@ def refresh_statistics():
 def run(args):
     from django.db import connection
 
-    from bench import measure, report, seed
+    from bench import measure, seed
 
     started = time.perf_counter()
     progress(f"preparing the {connection.vendor} database")
@@ -130,6 +137,9 @@ def run(args):
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode=WAL")
     bench_site = seed.build_site()
+    if args.attachments_only:
+        results = {"sizes": [], "per_size": {}}
+        return _finish(args, started, results, attachments_only=True, bench_site=bench_site)
     progress("building the cases the measurements log in to (production argon2)")
     login_case, login_code = measure.new_case_with_code(bench_site)
     conversation_case, conversation_code = measure.prepare_conversation(bench_site, args.messages)
@@ -168,6 +178,16 @@ def run(args):
 
     progress("8 concurrent reporters")
     results["concurrency"] = measure.measure_concurrency(bench_site)
+    return _finish(args, started, results, attachments_only=False, bench_site=bench_site)
+
+
+def _finish(args, started, results, *, attachments_only, bench_site):
+    from django.db import connection
+
+    from bench import attachments, measure, report
+
+    progress("attachments: 12 MP JPEG and 10 MB PDF uploads")
+    results["attachments"] = attachments.measure_attachments(bench_site, args.reps, args.warmup)
     results["seconds"] = round(time.perf_counter() - started, 1)
 
     database = "postgresql" if connection.vendor == "postgresql" else connection.vendor
@@ -179,7 +199,11 @@ def run(args):
         "sizes": args.sizes,
         "argon2": measure.argon2_parameters(),
         "machine": report.machine(),
-        "table": report.build_table(results),
+        "table": (
+            report.attachment_rows(results["attachments"])
+            if attachments_only
+            else report.build_table(results)
+        ),
         "results": results,
     }
     output = (
@@ -215,6 +239,8 @@ def _case_mix():
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     temp_dir = None
+    files_dir = tempfile.mkdtemp(prefix="anon_messaging_bench_files_")
+    os.environ.setdefault("BENCH_ATTACHMENT_ROOT", files_dir)
     if not os.environ.get("DATABASE_URL") and not os.environ.get("BENCH_SQLITE_PATH"):
         temp_dir = tempfile.mkdtemp(prefix="anon_messaging_bench_")
         os.environ["BENCH_SQLITE_PATH"] = str(Path(temp_dir) / "bench.sqlite3")
@@ -222,6 +248,7 @@ def main(argv=None):
         setup_django()
         run(args)
     finally:
+        shutil.rmtree(files_dir, ignore_errors=True)
         if temp_dir and not args.keep_db:
             from django.db import connections
 

@@ -55,3 +55,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "ERROR"},
 }
+
+# Attachments: a throwaway directory of the run's own (bench/run.py sets and removes it).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "anon_messaging_attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("BENCH_ATTACHMENT_ROOT")
+            or str(Path(tempfile.gettempdir()) / f"anon_messaging_bench_files_{os.getpid()}")
+        },
+    },
+}

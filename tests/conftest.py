@@ -1,7 +1,9 @@
+import io
 import os
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 
 from tests import databases, factories
 
@@ -105,3 +107,25 @@ def site_admin(db):
 def intake_adviser(db):
     """A member of the intake team named ``adviser`` (adviser@example.org), as the demo has."""
     return factories.make_adviser("adviser")
+
+
+@pytest.fixture
+def demo_site(db):
+    """The whole demo (pages, settings, users, cases), seeded for this test alone. Slower
+    than the factories: for tests about what the demo itself shows. tests/test_demo.py
+    seeds it once for its module instead."""
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture(autouse=True)
+def attachment_root(settings, tmp_path_factory):
+    """Each test's attachments go to a directory of its own, so a test sees only its files."""
+    location = tmp_path_factory.mktemp("attachments")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "anon_messaging_attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    return location

@@ -120,6 +120,7 @@ def served_example_site(tmp_dir, shared_dir, purpose, extra_env=None):
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "DATABASE_URL": database.url,
         "PYTHONUNBUFFERED": "1",
+        "TEST_ATTACHMENT_ROOT": str(tmp_dir / "attachments"),
         **(extra_env or {}),
     }
     env.pop("TEST_DATABASE_NAME", None)  # the URL names the database to work on

@@ -1,6 +1,7 @@
 """Test settings: the example site with the cheapest argon2 profile and synchronous tasks."""
 
 import os
+import tempfile
 from pathlib import Path
 
 from argon2 import profiles
@@ -41,9 +42,17 @@ if os.environ.get("TEST_STARTER_PROJECT"):
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Attachments go to a directory of this run's own (a served site gets one from its test).
+ATTACHMENT_ROOT = os.environ.get("TEST_ATTACHMENT_ROOT") or tempfile.mkdtemp(
+    prefix="anon_messaging_test_attachments_"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "anon_messaging_attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": ATTACHMENT_ROOT},
+    },
 }
 
 # Several runs may share one PostgreSQL server; each can name its own test database.

@@ -139,3 +139,37 @@ def test_results_table_has_a_row_per_target(bench_site):
     assert paths[-1].endswith("concurrent reporters posting messages")
     assert results["concurrency"]["stored"] == results["concurrency"]["sent"] == 3
     assert "| path | measured |" in report.markdown(rows)
+
+
+def test_attachment_uploads_are_measured_beside_cleaning_alone(bench_site):
+    from bench import attachments
+    from tests import evidence_files
+
+    photo = evidence_files.jpeg_photo((320, 240))
+    jpeg = attachments.measure_upload(
+        bench_site, "photo.jpg", photo, attachments.pillow_reencode, reps=1, warmup=0
+    )
+    pdf = attachments.measure_upload(
+        bench_site,
+        "scan.pdf",
+        evidence_files.pdf_document(),
+        attachments.cleaning_alone,
+        reps=1,
+        warmup=0,
+        reference=attachments.pikepdf_rewrite,
+    )
+    assert set(jpeg["request"]) == set(jpeg["alone"]) == TIMING_KEYS
+    assert set(pdf["reference"]) == TIMING_KEYS
+    # Each measured upload stored a case with its cleaned file.
+    assert Case.objects.filter(attachments__kind="pdf").count() == 1
+    memory = {"rise_mb": 1.0, "ratio": 2.0, "rss_before_mb": 100, "peak_mb": 101}
+    rows = report.attachment_rows(
+        {"jpeg": {**jpeg, "memory": memory}, "pdf": {**pdf, "memory": memory}}
+    )
+    assert [row["path"] for row in rows] == [
+        "12-megapixel JPEG upload",
+        "12-megapixel JPEG upload",
+        "10 MB PDF upload",
+        "10 MB PDF upload",
+    ]
+    assert [row["target"] for row in rows] == ["<= 1.3", "<= 6", "<= 1.3", "<= 6"]

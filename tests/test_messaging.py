@@ -90,7 +90,8 @@ def test_after_log_in_the_reporter_reads_their_report_but_cannot_edit_it(reporte
     assert "Bullying, Hate" in html
     assert "No messages yet." in html
     form = response.context["form"]
-    assert set(form.fields) == {"body"}  # only a new message can be written
+    # Only a new message can be written, with files (issue 12); the report cannot be edited.
+    assert set(form.fields) == {"body", "attachments"}
 
 
 def test_the_conversation_reads_oldest_first(reporter):

@@ -20,6 +20,9 @@ REQUIRED_ATTACKS = [
     "A malicious adviser",
     "A malicious editor",
     "Traffic timing of notifications",
+    "Metadata in files",
+    "Malicious files",
+    "A copy of the attachment storage",
 ]
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from wagtail.models import Site
 from wagtail.templatetags.wagtailcore_tags import richtext
 
-from .. import deadlines
+from .. import attachments, deadlines
 from .. import reporting_settings as site_reporting_settings
 
 register = template.Library()
@@ -149,3 +149,9 @@ def accessible_widget(field):
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def removed_words(codes):
+    """What cleaning removed from a file (its stored codes), as words."""
+    return attachments.removed_words(codes or ())

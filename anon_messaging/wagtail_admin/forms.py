@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import permissions
 from ..conf import get_setting
-from ..forms import LengthLimitedCharField
+from ..forms import LengthLimitedCharField, add_files_to_message_form, clean_message_with_files
 from ..models import Case, CaseOutcome
 
 
@@ -37,6 +37,14 @@ class ReplyForm(_TextForm):
     label = _("Reply to the reporter")
     required_message = _("Write a reply before sending.")
     rows = 6
+
+    def __init__(self, *args, file_limits=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if file_limits:
+            add_files_to_message_form(self, file_limits)
+
+    def clean(self):
+        return clean_message_with_files(self, super().clean())
 
 
 class NoteForm(_TextForm):

@@ -36,9 +36,11 @@ from wagtail_modeladmin.views import (
     InstanceSpecificView,
 )
 
-from .. import cases, permissions, reporting_settings
+from .. import attachments, cases, permissions, reporting_settings
 from ..deadlines import overdue_q
+from ..forms import ask_to_choose_files_again
 from ..models import Case, CaseOutcome
+from ..security import attachment_response
 from . import forms as admin_forms
 from .columns import statutory_cell
 
@@ -49,6 +51,9 @@ TEMPLATES = "anon_messaging/admin/modeladmin/"
 def case_action_url(action, *args):
     """The address of one of the case area's views (``urls.py`` is the public helper)."""
     return reverse(CASE_URL_NAME.format(action), args=args)
+
+
+ATTACHMENT_ACTION = "attachment"
 
 
 def with_overdue_flag(queryset, now=None):
@@ -347,14 +352,28 @@ class CaseView(VisibleCaseMixin, InspectView):
 
     def post_reply(self, request):
         self.require(permissions.ADD_MESSAGE)
-        form = admin_forms.ReplyForm(request.POST, prefix="reply")
-        body = form.cleaned_data["body"] if form.is_valid() else None
-        if body and self.run(form, cases.reply, author=request.user, body=body):
+        form = admin_forms.ReplyForm(
+            request.POST, request.FILES, prefix="reply", file_limits=self.file_limits()
+        )
+        valid = form.is_valid()
+        body = form.cleaned_data.get("body") if valid else None
+        files = [cleaned for _uploaded, cleaned in form.cleaned_data.get("attachments") or ()]
+        if (
+            valid
+            and (body or files)
+            and self.run(form, cases.reply, author=request.user, body=body or "", files=files)
+        ):
             return self.done(
                 gettext("Reply sent. The reporter sees it the next time they look."),
                 "conversation-section",
             )
+        ask_to_choose_files_again(form)
         return self.render_case(reply_form=form)
+
+    def file_limits(self):
+        """What a reply may carry, by the case's site settings; None: no files."""
+        site_settings = reporting_settings.for_site(self.instance.site_id)
+        return site_settings.file_limits if site_settings.files_in_messages else None
 
     def post_note(self, request):
         self.require(permissions.ADD_INTERNAL_NOTE)
@@ -413,7 +432,7 @@ class CaseView(VisibleCaseMixin, InspectView):
             return action(self.instance, **kwargs) or True
         except cases.CaseActionRefused as refused:
             form.add_error(None, str(refused))
-        except DatabaseError:
+        except (DatabaseError, OSError):
             form.add_error(
                 None,
                 gettext(
@@ -443,7 +462,7 @@ class CaseView(VisibleCaseMixin, InspectView):
         user = self.request.user
         now = timezone.now()
         forms = {
-            "reply_form": admin_forms.ReplyForm(prefix="reply"),
+            "reply_form": admin_forms.ReplyForm(prefix="reply", file_limits=self.file_limits()),
             "note_form": admin_forms.NoteForm(prefix="note"),
             "status_form": admin_forms.StatusForm(prefix="status", case=case),
             "assign_form": admin_forms.AssignForm(
@@ -455,9 +474,19 @@ class CaseView(VisibleCaseMixin, InspectView):
         has_errors = any(form.errors for form in bound_forms.values())
         if has_errors:
             messages.error(self.request, gettext("Nothing was saved: see the error below."))
+        conversation = list(case.messages.select_related("author"))
+        files_by_message = {}
+        for attachment in case.attachments.all():
+            attachment.url = case_action_url(ATTACHMENT_ACTION, case.pk, attachment.number)
+            files_by_message.setdefault(attachment.message_id, []).append(attachment)
+        for message in conversation:
+            message.shown_attachments = files_by_message.get(message.pk, [])
+        shown_image = self.request.GET.get("show")
         context = self.get_context_data(
             case=case,
-            conversation=list(case.messages.select_related("author")),
+            conversation=conversation,
+            report_attachments=files_by_message.get(None, []),
+            shown_image=int(shown_image) if shown_image and shown_image.isdigit() else None,
             notes=list(case.notes.select_related("author")),
             outcomes=list(case.outcomes.all()) if case.is_closed else [],
             reporting_settings=reporting_settings.for_site(case.site_id),
@@ -500,6 +529,32 @@ class ContactDetailsView(VisibleCaseMixin, InstanceSpecificView):
             case_url=self.url_helper.get_action_url("inspect", case.pk),
         )
         return TemplateResponse(request, "anon_messaging/admin/contact_details.html", context)
+
+
+class AttachmentView(VisibleCaseMixin, InstanceSpecificView):
+    """One attachment's content, for an adviser who may see its case (404 for everyone
+    else, checked at every request). Each opening is recorded in the case history.
+    Sent as a download with a sandboxing CSP; the case view shows an image only when the
+    adviser asks to see it."""
+
+    attachment_number = None
+
+    def __init__(self, model_admin, instance_pk, attachment_number):
+        super().__init__(model_admin, instance_pk)
+        self.attachment_number = attachment_number
+
+    def check_action_permitted(self, user):
+        return True  # VisibleCaseMixin has checked, with the case itself
+
+    def get(self, request, *args, **kwargs):
+        attachment = attachments.find(self.instance, self.attachment_number)
+        if attachment is None:
+            raise Http404
+        try:
+            chunks = attachments.open_for_adviser(attachment, user=request.user)
+        except attachments.attachment_storage.UnreadableAttachment:
+            raise Http404 from None
+        return attachment_response(attachment, chunks)
 
 
 class CaseHistoryView(VisibleCaseMixin, HistoryView):
@@ -666,6 +721,12 @@ class CaseAdmin(ModelAdmin):
     def contact_view(self, request, instance_pk):
         return ContactDetailsView.as_view(model_admin=self, instance_pk=instance_pk)(request)
 
+    def attachment_view(self, request, instance_pk, number):
+        view = AttachmentView.as_view(
+            model_admin=self, instance_pk=instance_pk, attachment_number=int(number)
+        )
+        return view(request)
+
     def get_admin_urls_for_registration(self):
         # No create, edit or delete: cases come from reporters; the case view does the rest.
         urls = [
@@ -674,14 +735,23 @@ class CaseAdmin(ModelAdmin):
             ("history", self.history_view),
             ("contact", self.contact_view),
         ]
-        return tuple(
+        patterns = [
             re_path(
                 self.url_helper.get_action_url_pattern(action),
                 view,
                 name=self.url_helper.get_action_url_name(action),
             )
             for action, view in urls
+        ]
+        patterns.append(
+            re_path(
+                rf"^{self.url_helper.base_url_path}/{ATTACHMENT_ACTION}/"
+                r"(?P<instance_pk>[0-9]+)/(?P<number>[0-9]+)/$",
+                self.attachment_view,
+                name=self.url_helper.get_action_url_name(ATTACHMENT_ACTION),
+            )
         )
+        return tuple(patterns)
 
     def get_permissions_for_registration(self):
         # What an administrator can grant groups: seeing and working on cases, replying,

@@ -7,7 +7,7 @@ only ``modeladmin.py`` knows how the addresses are made.
 
 from django.utils.http import urlencode
 
-from .modeladmin import case_action_url
+from .modeladmin import ATTACHMENT_ACTION, case_action_url
 
 
 def case_list_url(**filters):
@@ -27,3 +27,8 @@ def case_history_url(case):
 
 def contact_details_url(case):
     return case_action_url("contact", getattr(case, "pk", case))
+
+
+def attachment_url(attachment):
+    """Where an adviser opens ``attachment`` (each opening is recorded)."""
+    return case_action_url(ATTACHMENT_ACTION, attachment.case_id, attachment.number)

@@ -142,6 +142,14 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "anon_messaging.error_reports.ReporterExcept
 
 ANON_MESSAGING = {}
 
+# Files sent to reporter pages and the case view stay in memory, never in a temporary file
+# on disk, and are read no further than the site's limits (anon_messaging/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "anon_messaging.uploads.AttachmentUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "reports@example.org"
 

@@ -32,3 +32,20 @@ CACHES = {
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     }
 }
+
+# Evidence attachments: encrypted files in a directory no web server serves, readable by
+# the site's user alone. An S3-compatible store instead: docs/attachments.md.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "anon_messaging_attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get(
+                "ANON_MESSAGING_ATTACHMENT_DIR", "/var/lib/anon_messaging/attachments"
+            ),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
+}

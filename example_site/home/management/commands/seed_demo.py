@@ -1,5 +1,6 @@
 """Build the demo site: pages, wording, settings and demo-only users. Safe to run again."""
 
+import io
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -7,9 +8,10 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 from wagtail.models import Page, Site
 
-from anon_messaging import cases, deadlines, reporting_settings
+from anon_messaging import cases, deadlines, file_cleaning, reporting_settings
 from anon_messaging.models import Case, CaseOutcome, Message, ReportingFooterLink
 from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
 from home.models import HomePage
@@ -180,6 +182,36 @@ EMERGENCY_BODY = (
 # A group of the demo's own, so that its editor may word the response time and the footer
 # links in the Reporting settings (Wagtail's permission for the setting).
 SETTINGS_EDITORS = "Reporting settings editors"
+
+
+def demo_photo():
+    """A phone photo of a chat, made here, with the EXIF a phone adds (a made-up location
+    and camera), so the demo shows what cleaning removes."""
+    image = Image.new("RGB", (480, 640), (236, 239, 241))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 480, 56), fill=(55, 71, 79))
+    draw.text((20, 20), "Messages (demo)", fill=(255, 255, 255))
+    bubbles = [
+        (True, "Why weren't you at the meeting?"),
+        (True, "Answer me. I know where you live."),
+        (False, "Please stop messaging me."),
+        (True, "You'll regret this."),
+    ]
+    top = 80
+    for theirs, text in bubbles:
+        left = 20 if theirs else 180
+        fill = (255, 255, 255) if theirs else (200, 230, 201)
+        draw.rounded_rectangle((left, top, left + 280, top + 56), radius=14, fill=fill)
+        draw.text((left + 14, top + 20), text, fill=(33, 33, 33))
+        top += 84
+    exif = Image.Exif()
+    exif[0x010F] = "DemoPhone"
+    exif[0x0110] = "Demo Model X"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (51.0, 30.0, 26.0), "W", (0.0, 7.0, 39.0)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=88, exif=exif)
+    return buffer.getvalue()
 
 
 class Command(BaseCommand):
@@ -448,7 +480,11 @@ class Command(BaseCommand):
         cases.assign(ongoing, user=admin, adviser=adviser, team=ongoing.assigned_team)
         cases.open_case(ongoing, user=adviser)
         cases.post_message(
-            ongoing, sender=Message.Sender.REPORTER, body="Demo: it happened again yesterday."
+            ongoing,
+            sender=Message.Sender.REPORTER,
+            body="Demo: it happened again yesterday. A photo of the messages is attached.",
+            # Cleaned as an upload is: the made-up location and camera are removed.
+            files=[file_cleaning.clean_file(demo_photo())],
         )
         cases.reply(
             ongoing,
