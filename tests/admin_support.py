@@ -13,3 +13,6 @@ LIST_URL = "/admin/anon_messaging/case/"
 
 def case_url(case, action="inspect"):
     return f"/admin/anon_messaging/case/{action}/{case.pk}/"
+
+# Moved to tests/factories.py; kept importable here for the tests that name them so.
+from tests.factories import PASSWORD, make_case, make_user  # noqa: E402, F401

@@ -396,5 +396,5 @@ def test_the_conversation_page_costs_the_same_queries_however_long(
 ):
     add_messages(reporter.case, count)
     page_html(reporter)  # marks the advisers' messages read once
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(15):
         page_html(reporter)
