@@ -73,7 +73,7 @@ def site_pages(db):
         page_class=SiteSupportPage,
         body=factories.questions_block(factories.SUPPORT_QUESTIONS),
     )
-    factories.reporting_settings(sla_text="4 working days")
+    factories.reporting_settings(response_working_days=4)
     return {"anonymous": anonymous, "contact": contact, "messaging": messaging, "faq": faq}
 
 
