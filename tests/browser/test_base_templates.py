@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scripts import install_guide
+from tests import databases
 from tests.served_site import served_example_site
 
 from .conftest import Sessions, assert_no_server_errors
@@ -50,6 +51,7 @@ def starter_site(tmp_path_factory):
     (package / "templates" / "reporting_base.html").write_text(install_guide.block("adapter"))
     with served_example_site(
         tmp_path_factory.mktemp("starter_site"),
+        databases.shared_dir(tmp_path_factory),
         "starter",
         extra_env={"TEST_STARTER_PROJECT": str(package)},
     ) as server:
