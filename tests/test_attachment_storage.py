@@ -17,7 +17,8 @@ def test_content_of_any_size_comes_back_whole_and_is_stored_encrypted(attachment
         assert attachment_storage.read(key) == content
         stored = (attachment_root / key).read_bytes()
         assert stored.startswith(attachment_storage.FORMAT_LINE)
-        if content:
+        # A byte or two can turn up in any random ciphertext; 32 cannot by chance.
+        if len(content) >= 32:
             assert content[:32] not in stored
     # Keys are random and say nothing about the content.
     first, second = attachment_storage.save(b"same"), attachment_storage.save(b"same")
