@@ -18,6 +18,10 @@ from django.template import Engine
 
 from anon_messaging import checks as app_checks
 
+# Django 6.1's model checks ask the database what it supports (JSONField), as
+# `manage.py check` does: every test here may open the connection.
+pytestmark = pytest.mark.django_db
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTALL_IDS = re.compile(r"anon_messaging\.[EW]6\d\d")
 SQLITE_WELL_SET = {
