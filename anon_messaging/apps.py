@@ -23,15 +23,23 @@ class AnonMessagingConfig(AppConfig):
         import_module(f"{self.name}.pages")
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
         from django.core import checks as django_checks
         from django.db.models.signals import post_migrate
 
-        from . import checks, schedules, signal_handlers
+        from . import admin_login, checks, schedules, signal_handlers
         from .wagtail_admin import site_history
 
         signal_handlers.register_signal_handlers()
         # Wagtail's site history report unions the cases' log model with its own.
         site_history.install()
+        # Wrong passwords are counted at every log-in form of the site, not only the admin's.
+        user_login_failed.connect(
+            admin_login.count_failures, dispatch_uid="anon_messaging.admin_login.failures"
+        )
+        user_logged_in.connect(
+            admin_login.clear_on_log_in, dispatch_uid="anon_messaging.admin_login.log_in"
+        )
         # Schedules are made after migrate, never at import time.
         post_migrate.connect(
             schedules.create_schedules, sender=self, dispatch_uid="anon_messaging.schedules"

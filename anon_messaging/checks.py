@@ -370,14 +370,31 @@ def _error_email_warnings():
 
 
 def _admin_login_warnings():
-    """The admin's log-in form must be the throttled one (or a subclass of it)."""
-    from .admin_login import ThrottledLoginForm
+    """Every password form is throttled (the backend first in AUTHENTICATION_BACKENDS),
+    and the admin's log-in form is the throttled one (or a subclass), which says how
+    long to wait."""
+    from .admin_login import PasswordThrottleBackend, ThrottledLoginForm
 
+    warnings = []
+    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
+    if not backends or not _names_a_subclass(backends[0], PasswordThrottleBackend):
+        warnings.append(
+            checks.Warning(
+                "AUTHENTICATION_BACKENDS does not start with "
+                "anon_messaging.admin_login.PasswordThrottleBackend, so passwords can be "
+                "guessed without limit at log-in forms other than the admin's (such as "
+                "Wagtail's /_util/login/).",
+                hint="Put 'anon_messaging.admin_login.PasswordThrottleBackend' first in "
+                "AUTHENTICATION_BACKENDS, before 'django.contrib.auth.backends.ModelBackend'.",
+                id="anon_messaging.W511",
+            )
+        )
     if _names_a_subclass(
         getattr(settings, "WAGTAILADMIN_USER_LOGIN_FORM", None), ThrottledLoginForm
     ):
-        return []
+        return warnings
     return [
+        *warnings,
         checks.Warning(
             "WAGTAILADMIN_USER_LOGIN_FORM is not anon_messaging.admin_login.ThrottledLoginForm "
             "(or a subclass), so advisers' and administrators' passwords can be guessed at "

@@ -186,6 +186,64 @@ def test_admin_login_counters_hold_neither_address_nor_username(site):
             assert needle.encode() not in pickled
 
 
+WAGTAIL_LOGIN = "/_util/login/"
+
+
+def try_wagtail_login(client, username, password, ip=ATTACKER):
+    """Wagtail's own log-in for private pages, which every site has through wagtail_urls."""
+    client.post(
+        WAGTAIL_LOGIN,
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=ip,
+    )
+    return "_auth_user_id" in client.session
+
+
+def test_wagtails_front_end_log_in_is_throttled_like_the_admins(site):
+    attacker = Client()
+    for attempt in range(35):
+        assert not try_wagtail_login(attacker, "adviser", f"guess-{attempt}")
+    # The right password is refused there, and at the admin's log-in, from that address.
+    assert not try_wagtail_login(attacker, "adviser", PASSWORD)
+    response, logged_in = try_password(Client(), "adviser", PASSWORD)
+    assert not logged_in and TOO_MANY in response.content.decode()
+    # The adviser, from an address of their own, still gets in.
+    assert try_wagtail_login(Client(), "adviser", PASSWORD, ip="198.51.100.5")
+
+
+def test_a_lock_out_at_the_admin_holds_at_every_other_log_in(site):
+    attacker = Client()
+    for attempt in range(7):
+        try_password(attacker, "editor", f"guess-{attempt}")
+    assert not try_wagtail_login(Client(), "editor", PASSWORD)
+    # Elsewhere the editor's password works: the refusal was the lock-out's, not a typo's.
+    assert try_wagtail_login(Client(), "editor", PASSWORD, ip="198.51.100.9")
+
+
+def test_a_right_password_at_the_front_end_log_in_clears_its_count(site):
+    adviser = Client()
+    for attempt in range(4):
+        assert not try_wagtail_login(adviser, "adviser", f"typo-{attempt}")
+    assert try_wagtail_login(adviser, "adviser", PASSWORD)
+    # Four more typos are allowed again, then the right password still works.
+    adviser = Client()
+    for attempt in range(4):
+        assert not try_wagtail_login(adviser, "adviser", f"typo-{attempt}")
+    assert try_wagtail_login(adviser, "adviser", PASSWORD)
+
+
+def test_a_site_whose_backends_do_not_start_with_the_throttle_is_flagged(settings):
+    assert "anon_messaging.W511" not in ids_of_checks()
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    assert "anon_messaging.W511" in ids_of_checks()
+    settings.AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "anon_messaging.admin_login.PasswordThrottleBackend",
+    ]
+    assert "anon_messaging.W511" in ids_of_checks()
+    assert "anon_messaging.W511" not in ids_of_checks(deploy=False)
+
+
 def test_an_unthrottled_admin_login_is_flagged(settings):
     assert "anon_messaging.W507" not in ids_of_checks()
     del settings.WAGTAILADMIN_USER_LOGIN_FORM

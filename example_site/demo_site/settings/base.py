@@ -112,8 +112,13 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # The admin dashboard would otherwise ask another host for the latest Wagtail version.
 WAGTAIL_ENABLE_UPDATE_CHECK = False
-# The admin's log-in refuses an account or an address after repeated wrong passwords
-# (counted under keyed hashes in the cache, like the code log-in's throttle).
+# Every password form (the admin's, Wagtail's /_util/login/) refuses an account or an
+# address after repeated wrong passwords, counted under keyed hashes in the cache like the
+# code log-in's throttle; the admin's form says how long to wait.
+AUTHENTICATION_BACKENDS = [
+    "anon_messaging.admin_login.PasswordThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 WAGTAILADMIN_USER_LOGIN_FORM = "anon_messaging.admin_login.ThrottledLoginForm"
 
 # Reporter sessions: never readable by scripts, never sent on cross-site requests.
