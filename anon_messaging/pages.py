@@ -616,7 +616,10 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
         conversation, has_earlier = cases.conversation_window(case, earlier)
         files_by_message = {}
         shown_ids = [message.pk for message in conversation]
-        for attachment in case.attachments.filter(message_id__in=shown_ids):
+        # The report's own files (no message) and those of the messages shown.
+        for attachment in case.attachments.filter(
+            models.Q(message_id__in=shown_ids) | models.Q(message__isnull=True)
+        ):
             files_by_message.setdefault(attachment.message_id, []).append(attachment)
         for message in conversation:
             message.shown_attachments = files_by_message.get(message.pk, [])

@@ -324,6 +324,13 @@ def reporter(new_cases, client):
     return client
 
 
+def test_the_files_sent_with_the_report_are_listed_with_it_after_log_in(reporter):
+    html = text_of(reporter.get(MESSAGING))
+    report_part = html.split("Your report", 1)[1]
+    assert f"{reporter.case.reference}-attachment-1.jpg" in report_part
+    assert f'href="{MESSAGING}attachments/1/"' in reporter.get(MESSAGING).content.decode()
+
+
 def test_a_reporter_sends_files_with_a_message_and_opens_their_own(reporter):
     response = reporter.post(
         MESSAGING_SEND,
