@@ -402,7 +402,7 @@ def _admin_login_warnings():
             hint="Set WAGTAILADMIN_USER_LOGIN_FORM = "
             "'anon_messaging.admin_login.ThrottledLoginForm'.",
             id="anon_messaging.W507",
-        )
+        ),
     ]
 
 

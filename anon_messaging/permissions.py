@@ -71,9 +71,7 @@ def users_who_may_see_cases():
     for backend_path in settings.AUTHENTICATION_BACKENDS:
         if hasattr(import_string(backend_path), "with_perm"):
             for permission in (VIEW_CASE, VIEW_ALL_CASES):
-                holders |= Q(
-                    pk__in=users.with_perm(permission, backend=backend_path).values("pk")
-                )
+                holders |= Q(pk__in=users.with_perm(permission, backend=backend_path).values("pk"))
     return users.filter(holders)
 
 

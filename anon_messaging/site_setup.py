@@ -351,7 +351,7 @@ def _messaging_page(parent, steps):
             "report.</p>"
         ),
         conversation_help=gettext(
-            "<p>We aim to respond within {sla}. This is not an emergency service.</p>"
+            "<p>An adviser reads every message you send here. This is not an emergency service.</p>"
         ),
         logout_text=gettext(
             "<p>You have logged out. To read your messages again, log in with your code.</p>"

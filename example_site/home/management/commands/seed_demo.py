@@ -241,7 +241,8 @@ class Command(BaseCommand):
                 '<a href="/report/anonymous/">make a new report</a>.</p>'
             ),
             conversation_help=(
-                "<p>We aim to respond within {sla}. This is not an emergency service.</p>"
+                "<p>An adviser reads every message you send here. This is not an emergency "
+                "service.</p>"
             ),
             logout_text=(
                 "<p>You have logged out. To read your messages again, log in with your code.</p>"
