@@ -11,12 +11,13 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, validate_email
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
@@ -441,6 +442,22 @@ def default_time_zone():
     return settings.TIME_ZONE or "UTC"
 
 
+# Closed cases are kept at least this long: 0 would delete every closed case at the next
+# daily run, a case closed by mistake with it.
+MIN_RETENTION_DAYS = 30
+
+
+def _is_email(line):
+    """A blank line, or one email address (the manager addresses, one per line)."""
+    if not line.strip():
+        return True
+    try:
+        validate_email(line.strip())
+    except ValidationError:
+        return False
+    return True
+
+
 @register_setting(icon="help")
 class ReportingSettings(ClusterableModel, BaseSiteSetting):
     """What each site promises reporters and how its advisers are reached."""
@@ -649,6 +666,24 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
         )
         if problems:
             errors["response_time_wording"] = problems
+        not_addresses = [
+            line.strip() for line in self.manager_emails.splitlines() if not _is_email(line)
+        ]
+        if not_addresses:
+            errors["manager_emails"] = ngettext(
+                "%(lines)s is not an email address. Put one email address on each line.",
+                "%(lines)s are not email addresses. Put one email address on each line.",
+                len(not_addresses),
+            ) % {"lines": ", ".join(f"“{line}”" for line in not_addresses)}
+        if self.retention_days is not None and self.retention_days < MIN_RETENTION_DAYS:
+            # 0 would delete every closed case at the next daily run.
+            errors["retention_days"] = ngettext(
+                "Keep closed cases for at least %(days)d day, so that a case closed by "
+                "mistake can still be found and reopened.",
+                "Keep closed cases for at least %(days)d days, so that a case closed by "
+                "mistake can still be found and reopened.",
+                MIN_RETENTION_DAYS,
+            ) % {"days": MIN_RETENTION_DAYS}
         if errors:
             raise ValidationError(errors)
 

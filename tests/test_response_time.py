@@ -229,3 +229,33 @@ def test_changing_the_promise_recounts_the_due_times_of_waiting_cases(
     policy = deadlines.policy_for_site(site_settings().site_id)
     for case in waiting.all():
         assert case.response_due_at == policy.calendar.due(case.awaiting_since, 5)
+
+
+# --- Settings an editor could get wrong without noticing -------------------------------------
+
+
+def test_manager_addresses_that_are_not_email_addresses_are_named_and_kept(editor):
+    before = site_settings().manager_emails
+    response = save_settings(editor, manager_emails="head@example.org\nnot an email\n")
+    assert response.status_code == 200
+    (error,) = field_errors(response, "manager_emails")
+    assert error == "“not an email” is not an email address. Put one email address on each line."
+    assert "not an email" in response.content.decode()  # the typed text is kept
+    assert site_settings().manager_emails == before
+
+    assert (
+        save_settings(editor, manager_emails="head@example.org\n\ndean@example.org").status_code
+        == 302
+    )
+    assert site_settings().manager_email_list == ["head@example.org", "dean@example.org"]
+
+
+@pytest.mark.parametrize("days", [0, 29])
+def test_closed_cases_cannot_be_set_to_be_deleted_at_once(editor, days):
+    response = save_settings(editor, retention_days=days)
+    assert response.status_code == 200
+    (error,) = field_errors(response, "retention_days")
+    assert error.startswith("Keep closed cases for at least 30 days")
+    assert site_settings().retention_days == 365
+    assert save_settings(editor, retention_days=30).status_code == 302
+    assert site_settings().retention_days == 30
