@@ -611,7 +611,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             return response
         return self.render_login(request, form)
 
-    def render_conversation(self, request, case, form, status=200):
+    def render_conversation(self, request, case, form, status=200, **extra):
         earlier = _page_number(request.GET.get("earlier"))
         conversation, has_earlier = cases.conversation_window(case, earlier)
         files_by_message = {}
@@ -641,6 +641,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             report_attachments=files_by_message.get(None, []),
             form=form,
             reporting_settings=reporting_settings.for_request(request, case.site_id),
+            **extra,
         )
         response.status_code = status
         return response
@@ -655,6 +656,8 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
                 expired_message=gettext(
                     "Your session had ended, so your message was not sent. Log in again to send it."
                 ),
+                # Shown back, never kept: the person can copy it before logging in.
+                unsent_message=request.POST.get("body", "").strip(),
             )
         if request.method != "POST":
             return redirect(self.url)
@@ -669,7 +672,9 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
                     "us more, please make a new report."
                 ),
             )
-            return self.render_conversation(request, case, form)
+            return self.render_conversation(
+                request, case, form, unsent_message=request.POST.get("body", "").strip()
+            )
         if not form.is_valid():
             forms.ask_to_choose_files_again(form)
             return self.render_conversation(request, case, form)

@@ -183,10 +183,16 @@ def test_a_closed_case_takes_no_new_messages(reporter, new_cases):
     html = page_html(reporter)
     assert "This case is closed" in html
     assert 'name="body"' not in html
-    response = reporter.post(MESSAGING_SEND, {"body": "One more thing."})
+    response = reporter.post(MESSAGING_SEND, {"body": "One more thing <b>here</b>."})
     assert response.status_code == 200
-    assert "This case is closed" in response.content.decode()
+    html = response.content.decode()
+    assert "This case is closed" in html
     assert not Message.objects.filter(case__in=new_cases).exists()
+    # What the person typed (the case closed while they wrote) is shown back to copy,
+    # read-only, escaped, and not as a form that could be sent.
+    assert "Your message, not sent" in html
+    assert "One more thing &lt;b&gt;here&lt;/b&gt;." in html
+    assert 'name="body"' not in html
 
 
 # --- Sessions reach only their own case --------------------------------------------------------
@@ -236,6 +242,9 @@ def test_without_a_session_nothing_can_be_sent(new_cases, client):
     assert "Your session had ended, so your message was not sent." in html
     assert LOG_IN_BUTTON in html
     assert not Message.objects.filter(case__in=new_cases).exists()
+    # A long account written while the session ran out is not lost: it is shown to copy.
+    assert "Your message, not sent" in html and ">Sneaking in.</textarea>" in html
+    assert "Sneaking in." not in str(dict(client.session))
 
 
 def test_the_session_key_changes_at_log_in(new_cases, client):
