@@ -118,7 +118,8 @@ def _attachment_storage_errors():
             f"The attachment storage's directory is inside {name}, which is served to "
             "anyone who asks.",
             hint="Give the storage in STORAGES[ANON_MESSAGING['ATTACHMENT_STORAGE']] a "
-            "'location' outside MEDIA_ROOT and STATIC_ROOT (docs/attachments.md).",
+            "'location' outside MEDIA_ROOT and STATIC_ROOT, in a directory only the site's "
+            "processes can read, such as BASE_DIR / 'private' / 'attachments'.",
             id="anon_messaging.E508",
         )
         for name, root in served
@@ -137,7 +138,8 @@ def _upload_handler_warnings():
             "Reporters' files over 2.5 MB would be written to a temporary file on disk, "
             "unencrypted and with all their metadata, while their request lasts, and a "
             "file of any size would be read whole.",
-            hint=f"Put {HANDLER_PATH!r} first in FILE_UPLOAD_HANDLERS (docs/attachments.md).",
+            hint=f"Put {HANDLER_PATH!r} first in FILE_UPLOAD_HANDLERS, before Django's "
+            "MemoryFileUploadHandler and TemporaryFileUploadHandler.",
             id="anon_messaging.W510",
         )
     ]
@@ -498,7 +500,7 @@ def _report_form_warning(page, found):
         hint="Reword or remove these questions in the page editor; email, web address and "
         "hidden questions are never shown on an anonymous form. If the form truly needs "
         "one, someone with the permission to confirm such questions gives the reason when "
-        "publishing (docs/editor-guide.md).",
+        "publishing, in the page editor's publish dialogue.",
         obj=page,
         id="anon_messaging.W601",
     )

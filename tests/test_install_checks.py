@@ -353,9 +353,23 @@ def test_no_hint_of_the_apps_checks_points_to_a_file(settings):
     settings.WAGTAILADMIN_USER_LOGIN_FORM = "wagtail.admin.forms.auth.LoginForm"
     settings.CSRF_COOKIE_AGE = 3600
     settings.DEFAULT_EXCEPTION_REPORTER_FILTER = "django.views.debug.SafeExceptionReporterFilter"
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    settings.FILE_UPLOAD_HANDLERS = [
+        "django.core.files.uploadhandler.MemoryFileUploadHandler",
+        "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    ]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "anon_messaging_attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.MEDIA_ROOT)},
+        },
+    }
     messages = [
         m for m in run_checks(include_deployment_checks=True) if m.id.startswith("anon_messaging.")
     ]
-    assert len(messages) >= 6
+    provoked = {message.id for message in messages}
+    assert {"anon_messaging.E508", "anon_messaging.W510", "anon_messaging.W511"} <= provoked
+    assert len(messages) >= 9
     for message in messages:
         never_points_to_a_file(message)
