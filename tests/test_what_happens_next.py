@@ -145,3 +145,22 @@ def test_the_editors_preview_of_the_thank_you_page_shows_what_happens_next(demo_
     assert "What happens next" in shown
     assert "You can expect a reply by the end of" in shown
     assert "0000-0000-0000-0000" in shown
+
+
+def test_a_response_time_in_hours_tells_the_reporter_the_time_the_clock_counts(friday):
+    settings = ReportingSettings.objects.get()
+    settings.working_hours_start, settings.working_hours_end = time(9), time(17)
+    settings.response_working_days, settings.response_working_hours = 0, 3
+    settings.save()
+    sunday = friday + timedelta(days=2)
+    tuesday = friday.date() + timedelta(days=4)  # Monday is the closure day
+    new_cases = cases_from_now()
+    with mock.patch("anon_messaging.cases.reporter_time", return_value=sunday):
+        client = Client()
+        response, code = submit_anonymous(client, "Three hours, please.")
+    case = new_cases.get()
+    assert case.response_due_at == datetime.combine(tuesday, time(12), tzinfo=LONDON)
+    promised = f"You can expect a reply by 12:00 on {day_text(tuesday)}."
+    assert promised in text(response)
+    log_in(client, code)
+    assert text(client.get(MESSAGING)).count(promised) == 1

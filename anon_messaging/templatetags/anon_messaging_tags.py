@@ -110,14 +110,17 @@ def reporter_frame(context):
 @register.simple_tag
 def reply_expected(case, now=None):
     """When the reporter of ``case`` can expect a reply, while one is owed: ``phrase`` (a
-    day from the site's working calendar, "by the end of Wednesday 2 December") and
-    ``late`` (that day has passed). None when no reply is owed."""
+    day from the site's working calendar, "by the end of Wednesday 2 December", or the
+    time too where the site's response time has working hours in it, "by 12:00 on
+    Monday 30 November", so the reporter is told what the advisers' clock counts) and
+    ``late`` (that time has passed). None when no reply is owed."""
     if case is None or not case.reply_owed or case.response_due_at is None:
         return None
     now = now or timezone.now()
+    in_hours = bool(site_reporting_settings.for_site(case.site_id).response_working_hours)
     return SimpleNamespace(
         phrase=deadlines.due_phrase_for_site(
-            case.response_due_at, case.site_id, precise=False, now=now
+            case.response_due_at, case.site_id, precise=in_hours, now=now
         ),
         late=case.response_due_at <= now,
     )
