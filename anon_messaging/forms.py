@@ -313,13 +313,31 @@ def _code_required():
     return _("Enter your %(length)s-character code.") % {"length": _code_lengths_text()}
 
 
+def _code_too_long():
+    return _(
+        "That is much longer than a code, which has %(length)s letters and numbers. Paste or "
+        "type only the code."
+    ) % {"length": _code_lengths_text()}
+
+
+def _code_null():
+    return _(
+        "A code has only letters and numbers, and what was entered had a character that is "
+        "neither. Type the code again."
+    )
+
+
 class CodeLoginForm(forms.Form):
     code = forms.CharField(
         # The length comes from codes.FORMATS, when the page is drawn.
         label=lazy(_code_label, str)(),
         max_length=64,
         strip=True,
-        error_messages={"required": lazy(_code_required, str)()},
+        error_messages={
+            "required": lazy(_code_required, str)(),
+            "max_length": lazy(_code_too_long, str)(),
+            "null_characters_not_allowed": lazy(_code_null, str)(),
+        },
         # A password field lets password managers store and fill the code (WCAG 3.3.8);
         # paste is never blocked and the value is never sent back in the page.
         widget=forms.PasswordInput(

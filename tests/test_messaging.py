@@ -407,3 +407,25 @@ def test_the_conversation_page_costs_the_same_queries_however_long(
     page_html(reporter)  # marks the advisers' messages read once
     with django_assert_max_num_queries(15):
         page_html(reporter)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (
+            "A" * 100,
+            "That is much longer than a code, which has 16 letters and numbers. Paste or type "
+            "only the code.",
+        ),
+        (
+            "ABCD\x00EFGH2345JKLM",
+            "A code has only letters and numbers, and what was entered had a character that is "
+            "neither. Type the code again.",
+        ),
+    ],
+)
+def test_a_code_that_cannot_be_one_is_told_what_is_wrong(new_cases, client, typed, expected):
+    response = client.post(MESSAGING, {"code": typed})
+    assert response.status_code == 200
+    assert response.context["form"].errors["code"] == [expected]
+    assert "_auth_user_id" not in client.session and len(client.session.keys()) == 0
