@@ -307,6 +307,7 @@ def test_the_system_check_lists_pages_that_break_the_rule(people):
     assert "W601" not in plain.getvalue()
 
 
+@pytest.mark.django_db  # Django 6.1's checks open the connection
 def test_a_language_without_words_is_flagged(settings):
     settings.WAGTAIL_CONTENT_LANGUAGES = [("en", "English"), ("sv", "Swedish")]
     settings.LANGUAGES = [("en", "English"), ("sv", "Swedish")]

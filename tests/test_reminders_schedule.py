@@ -123,6 +123,7 @@ def test_a_timeout_not_below_retry_is_an_error(settings, cluster, app):
     assert check_ids() == {"anon_messaging.E402"}
 
 
+@pytest.mark.django_db  # Django 6.1's checks open the connection, as manage.py check does
 def test_the_checks_run_with_manage_py_check(settings):
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "catch_up": True}
     with pytest.raises(Exception, match="anon_messaging.W401"):

@@ -15,6 +15,11 @@ from cryptography.fernet import Fernet
 from django.core.checks import run_checks
 from django.core.management import call_command
 
+# Django 6.1's model checks ask the database what it supports (JSONField), as
+# `manage.py check` does: every test here may open the connection.
+pytestmark = pytest.mark.django_db
+
+
 EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "example_site"
 RFC_9106 = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
 LOCMEM_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

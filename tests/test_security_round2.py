@@ -232,6 +232,7 @@ def test_a_right_password_at_the_front_end_log_in_clears_its_count(site):
     assert try_wagtail_login(adviser, "adviser", PASSWORD)
 
 
+@pytest.mark.django_db  # Django 6.1's checks open the connection
 def test_a_site_whose_backends_do_not_start_with_the_throttle_is_flagged(settings):
     assert "anon_messaging.W511" not in ids_of_checks()
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -244,6 +245,7 @@ def test_a_site_whose_backends_do_not_start_with_the_throttle_is_flagged(setting
     assert "anon_messaging.W511" not in ids_of_checks(deploy=False)
 
 
+@pytest.mark.django_db  # Django 6.1's checks open the connection
 def test_an_unthrottled_admin_login_is_flagged(settings):
     assert "anon_messaging.W507" not in ids_of_checks()
     del settings.WAGTAILADMIN_USER_LOGIN_FORM
@@ -425,6 +427,7 @@ def test_the_report_forms_csrf_cookie_ends_with_the_browser_session(site):
     assert "max-age" not in cookie.output().lower() and "expires" not in cookie.output().lower()
 
 
+@pytest.mark.django_db  # Django 6.1's checks open the connection
 def test_a_csrf_cookie_that_outlives_the_session_is_flagged(settings):
     assert "anon_messaging.W508" not in ids_of_checks()
     settings.CSRF_COOKIE_AGE = 60 * 60 * 24 * 365

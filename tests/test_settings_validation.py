@@ -14,6 +14,11 @@ from django.test import override_settings
 
 from anon_messaging import conf
 
+# Django 6.1's model checks ask the database what it supports (JSONField), as
+# `manage.py check` does: every test here may open the connection.
+pytestmark = pytest.mark.django_db
+
+
 OUR_SETTINGS_IDS = re.compile(r"anon_messaging\.E00\d")
 
 
