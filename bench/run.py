@@ -171,6 +171,9 @@ def run(args):
         figures["admin_list_adviser"] = measure.measure_admin_list(
             bench_site, args.reps, args.warmup, username="adviser"
         )
+        figures["admin_list_beside_plain"] = measure.measure_admin_list_beside_plain(
+            bench_site, args.reps, args.warmup
+        )
         progress(f"N={size:,}: reminder scan")
         figures["reminder_scan"] = measure.measure_reminder_scan(bench_site, args.reps, args.warmup)
         figures["cases"] = _case_mix()
