@@ -5,9 +5,13 @@ from django.db import models
 
 
 class PlainRow(models.Model):
+    # Choices, as the case's fields have: their list filters need no query of their own.
+    ROUTES = [("anonymous", "Anonymous"), ("contact", "With contact details")]
+    STATUSES = [("new", "New"), ("open", "Open"), ("waiting", "Waiting"), ("closed", "Closed")]
+
     reference = models.CharField(max_length=16, unique=True)
-    route = models.CharField(max_length=16)
-    status = models.CharField(max_length=16)
+    route = models.CharField(max_length=16, choices=ROUTES)
+    status = models.CharField(max_length=16, choices=STATUSES)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
