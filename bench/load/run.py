@@ -8,16 +8,17 @@
 For each database: a fresh database (PostgreSQL: --pg-database, default `bench_load`,
 created and dropped here, with Redis at --redis-url as the cache and django-q2's broker,
 the Redis database emptied first; SQLite: a temporary file in write-ahead-log mode),
-migrated and seeded with the demo; gunicorn with --workers W (default 2 × cores + 1,
-sync workers) and a django-q2 cluster; then locust, headless, against 127.0.0.1 only,
-bounded by --duration and stopping by itself: first one person alone (the
-single-request times), then each --users level in turn. Afterwards every report,
-message and reply each level was told was stored is looked for in the database
-(decrypted). With --flood, the first level runs a second time with 50 log-ins arriving
-at once in its middle. After every level the workers' peak memory (VmHWM, since they
-started) is read from /proc and the load average noted: the machine may be shared.
-A level meets the target when it has no errors, nothing lost, and every non-argon2
-route's p95 is under 4 times its time with one person alone.
+migrated and seeded with the demo and --cases cases in the benchmarks' mix
+(bench/seed.py); gunicorn with --workers W (default 2 × cores + 1, sync workers) and a
+django-q2 cluster; then locust, headless, against 127.0.0.1 only, bounded by --duration
+and stopping by itself: first one person alone (the single-request times), then each
+--users level in turn. Afterwards every report, message and reply each level was told
+was stored is looked for in the database (decrypted). With --flood, the first level
+runs a second time with 50 log-ins arriving at once in its middle. After every level
+the workers' peak memory (VmHWM, since they started) is read from /proc and the load
+average noted: the machine may be shared. A level meets the target when it has no
+errors, nothing lost, and every non-argon2 route's p95 is under 4 times its time with
+one person alone.
 Figures go to standard output and bench/results/load-<db>.json (docs/performance.md).
 """
 
@@ -48,6 +49,9 @@ POSTGRES_ADMIN = os.environ.get(
 # A level meets the target while each non-argon2 route's p95 stays under this many times
 # its time with one person alone (issue 18).
 SLOWDOWN_LIMIT = 4
+# Simulated people's addresses: each locust run numbers its own from a block of this size,
+# so no two runs share an address and the per-address throttle never counts across them.
+ADDRESSES_PER_RUN = 1_000_000
 
 
 def parse_args(argv):
@@ -56,6 +60,12 @@ def parse_args(argv):
     parser.add_argument("--users", type=int, action="append", help="a load level (repeatable)")
     parser.add_argument("--duration", type=int, default=60, help="seconds per level")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (above 1: gunicorn's gthread workers; default sync workers)",
+    )
     parser.add_argument(
         "--flood", action="store_true", help="the first level again, with 50 log-ins at once"
     )
@@ -69,11 +79,17 @@ def parse_args(argv):
         default=os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/7"),
         help="Redis database for the cache and broker (PostgreSQL runs); it is EMPTIED",
     )
+    parser.add_argument(
+        "--cases",
+        type=int,
+        default=1000,
+        help="cases in the database before the run (bench/seed.py's mix; default 1,000)",
+    )
     parser.add_argument("--smoke", action="store_true", help="SQLite, 4 people, 20 s")
     parser.add_argument("--results-dir", default=str(RESULTS), help="where the JSON goes")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.db, args.users, args.duration = "sqlite", [4], 20
+        args.db, args.users, args.duration, args.cases = "sqlite", [4], 20, 200
     args.users = sorted(set(args.users or [5, 10, 20, 40]))
     if "load" not in args.pg_database:
         parser.error("--pg-database must name a database of the load test's own ('load' in it)")
@@ -169,15 +185,16 @@ def memory_mib(pid, field):
     return 0.0
 
 
-def run_locust(env, url, users, duration, prefix, ledger, user_classes=()):
+def run_locust(env, url, users, duration, prefix, ledger, user_classes=(), addresses_from=0):
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "-u", str(users), "-r", str(users), "--run-time", f"{duration}s",
         "--stop-timeout", "10", "--host", url, "--csv", str(prefix), "--only-summary",
         *user_classes,
     ]  # fmt: skip
+    run_env = {**env, "LOAD_LEDGER": str(ledger), "LOAD_ADDRESS_OFFSET": str(addresses_from)}
     subprocess.run(  # noqa: S603 - our own locustfile against localhost
-        command, env={**env, "LOAD_LEDGER": str(ledger)}, cwd=ROOT, check=False,
+        command, env=run_env, cwd=ROOT, check=False,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=duration + 120,
     )  # fmt: skip
     routes = {}
@@ -286,14 +303,26 @@ def run_database(kind, args):
     url = f"http://127.0.0.1:{port}"
     env = base_env(database.url, port, args.redis_url)
     work = database.tmp
-    result = {"database": kind, "workers": args.workers, "cores": os.cpu_count(), "levels": []}
-    log(f"{kind}: migrating and seeding")
+    result = {
+        "database": kind,
+        "workers": args.workers,
+        "threads": args.threads,
+        "cores": os.cpu_count(),
+        "levels": [],
+    }
+    log(f"{kind}: migrating, seeding the demo and {args.cases:,} cases")
     manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "seed_demo")
+    # The demo site, then cases in the benchmarks' mix: the advisers' list holds a full
+    # page from the start, so its time alone and under load show the same 100 rows.
+    manage(
+        env, "shell", "-c",
+        f"from bench import seed; seed.seed_cases(seed.build_site(), {args.cases})",
+    )  # fmt: skip
+    result["cases_before"] = args.cases
     server = start(
         env, work / "gunicorn.log", sys.executable, "-m", "gunicorn",
         "demo_site.wsgi:application", "--workers", str(args.workers),
-        "--bind", f"127.0.0.1:{port}", "--timeout", "120",
+        "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--threads", str(args.threads),
     )  # fmt: skip
     cluster = start(env, work / "qcluster.log", sys.executable, str(MANAGE), "qcluster")
     ledgers = {}
@@ -310,8 +339,11 @@ def run_database(kind, args):
             alone = min(args.duration, 30)
             prefix = work / f"alone-{person}"
             single.update(
-                run_locust(env, url, 1, alone, prefix, ledgers[f"alone-{person}"], [person])
-            )
+                run_locust(
+                    env, url, 1, alone, prefix, ledgers[f"alone-{person}"], [person],
+                    addresses_from=len(ledgers) * ADDRESSES_PER_RUN,
+                )
+            )  # fmt: skip
         result["single"] = single
         result["single_load_average"] = list(os.getloadavg())
         for number, (users, with_flood) in enumerate(levels):
@@ -330,8 +362,9 @@ def run_database(kind, args):
                 flooder = threading.Thread(target=delayed_flood)
                 flooder.start()
             routes = run_locust(
-                env, url, users, args.duration, work / f"level{number}", ledgers[name]
-            )
+                env, url, users, args.duration, work / f"level{number}", ledgers[name],
+                addresses_from=len(ledgers) * ADDRESSES_PER_RUN,
+            )  # fmt: skip
             if flooder is not None:
                 flooder.join()
             level = {
@@ -371,7 +404,8 @@ def run_database(kind, args):
 
 def print_result(result):
     print(
-        f"\n== {result['database']}: gunicorn {result['workers']} workers, {result['cores']} cores"
+        f"\n== {result['database']}: gunicorn {result['workers']} workers × "
+        f"{result['threads']} threads, {result['cores']} cores"
         f"; load average after the single-request runs {_load(result['single_load_average'])}"
     )
     single = result["single"]
@@ -418,15 +452,62 @@ def _load(averages):
     return "/".join(f"{value:.2f}" for value in averages)
 
 
+def markdown(result):
+    """The run as docs/performance.md shows it: levels, then milliseconds per route."""
+    cores = result["cores"] or 1
+    lines = [
+        "| people | requests/s | per core | errors | lost | worst non-argon2 p95 / alone "
+        "| target met | workers' peak MiB | load average (1/5/15 min) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for level in result["levels"]:
+        lost = sum(sent - seen for sent, seen in level["found"].values())
+        worst = level["worst_p95_over_alone"] or ["-", 0]
+        peaks = level["worker_peak_mib"].values()
+        lines.append(
+            f"| {level['users']}{' + flood' if level['flood'] else ''} | {level['rps']:.1f} "
+            f"| {level['rps'] / cores:.1f} | {level['errors']} | {lost} "
+            f"| {worst[1]:.1f}× ({worst[0]}) | {'yes' if level['meets_target'] else 'no'} "
+            f"| {max(peaks, default=0):.0f} | {_load(level['load_average'])} |"
+        )
+    names = sorted(name for name in result["single"] if name != "Aggregated")
+    lines += [
+        "",
+        "| route (ms) | alone p50 | "
+        + " | ".join(f"{level['name']} p50 / p95 / p99" for level in result["levels"])
+        + " |",
+        "|---" * (2 + len(result["levels"])) + "|",
+    ]
+    for name in names:
+        cells = []
+        for level in result["levels"]:
+            route = level["routes"].get(name)
+            cells.append(
+                f"{route['p50']:.0f} / {route['p95']:.0f} / {route['p99']:.0f}" if route else "–"
+            )
+        argon2 = " (argon2)" if name in ARGON2_ROUTES and "argon2" not in name else ""
+        lines.append(
+            f"| {name}{argon2} | {result['single'][name]['p50']:.0f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None):
-    args = parse_args(argv if argv is not None else sys.argv[1:])
+    argv = argv if argv is not None else sys.argv[1:]
+    if argv[:1] == ["--markdown"]:
+        # bench/load/run.py --markdown bench/results/load-postgres.json: the tables again.
+        for path in argv[1:]:
+            print(markdown(json.loads(Path(path).read_text())) + "\n")
+        return 0
+    args = parse_args(argv)
     kinds = ["postgres", "sqlite"] if args.db == "both" else [args.db]
     results = Path(args.results_dir)
     results.mkdir(exist_ok=True)
     for kind in kinds:
         result = run_database(kind, args)
         print_result(result)
-        name = f"load-{kind}{'-smoke' if args.smoke else ''}.json"
+        threads = f"-threads{args.threads}" if args.threads > 1 else ""
+        name = f"load-{kind}{threads}{'-smoke' if args.smoke else ''}.json"
         (results / name).write_text(json.dumps(result, indent=2, default=str))
         lost = sum(sent - seen for sent, seen in result["found"].values())
         if lost:
