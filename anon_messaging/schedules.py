@@ -58,7 +58,19 @@ ATTACHMENT_ORPHANS = ScheduleSpec(
     "anon_messaging.tasks.delete_orphaned_attachments",
     HOURLY,
 )
-SCHEDULES = (OVERDUE_REMINDERS, ADVISER_ALERTS, RETENTION, CLEAR_SESSIONS, ATTACHMENT_ORPHANS)
+QUERY_STATISTICS = ScheduleSpec(
+    "anon_messaging: refresh the query planner's statistics",
+    "anon_messaging.tasks.refresh_query_statistics",
+    DAILY,
+)
+SCHEDULES = (
+    OVERDUE_REMINDERS,
+    ADVISER_ALERTS,
+    RETENTION,
+    CLEAR_SESSIONS,
+    ATTACHMENT_ORPHANS,
+    QUERY_STATISTICS,
+)
 
 
 def ensure_schedule(spec, using=DEFAULT_DB_ALIAS):

@@ -4,7 +4,7 @@
 
 from django.core.management import call_command
 
-from . import attachments, deadlines, notifications, reminders, retention
+from . import attachments, deadlines, notifications, query_statistics, reminders, retention
 
 
 def send_overdue_reminders():
@@ -37,3 +37,8 @@ def clear_expired_sessions():
 def delete_orphaned_attachments():
     """Hourly: files a crash left in the attachment storage without their row."""
     return {"deleted": attachments.sweep_orphans()}
+
+
+def refresh_query_statistics():
+    """Daily: the query planner's statistics, on databases that do not keep their own."""
+    return {"refreshed": query_statistics.refresh()}

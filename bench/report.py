@@ -197,6 +197,7 @@ def build_table(results):
         adviser_large = at_large.get("admin_list_adviser")
         if adviser_small and adviser_large and "error" not in adviser_large:
             growth = adviser_large["request"]["median_ms"] / adviser_small["request"]["median_ms"]
+            constant = adviser_large["queries"] == adviser_small["queries"]
             rows.append(
                 _row(
                     "admin case list as an adviser (own and team cases)",
@@ -204,8 +205,29 @@ def build_table(results):
                     f"{growth:.2f}; {adviser_large['queries']} vs {adviser_small['queries']}",
                     f"{_ms(adviser_large['request'])} for {adviser_large['rows']} rows vs "
                     f"{_ms(adviser_small['request'])} for {adviser_small['rows']} rows",
-                    "(no target)",
-                    None,
+                    "<= 1.3; constant queries",
+                    growth <= 1.3 and constant,
+                )
+            )
+        beside_plain = at_small.get("admin_list_beside_plain")
+        if beside_plain and "error" not in beside_plain:
+            at_large_plain = at_large.get("admin_list_beside_plain") or {}
+            rows.append(
+                _row(
+                    f"admin case list beside a plain modeladmin list, "
+                    f"{beside_plain['case_rows']} vs {beside_plain['plain_rows']} rows",
+                    "time / plain list's time (same run, taking turns)",
+                    f"{beside_plain['ratio']:.2f}",
+                    f"N={_n(small)}: {_ms(beside_plain['case_list'])} vs "
+                    f"{_ms(beside_plain['plain_list'])}; queries {beside_plain['case_queries']} "
+                    f"vs {beside_plain['plain_queries']}"
+                    + (
+                        f"; N={_n(large)}: {at_large_plain['ratio']:.2f}"
+                        if "ratio" in at_large_plain
+                        else ""
+                    ),
+                    "<= 1.5",
+                    beside_plain["ratio"] <= 1.5,
                 )
             )
     else:
@@ -239,6 +261,20 @@ def build_table(results):
             view["queries"] <= 12,
         )
     )
+    if short:
+        growth = view["request"]["median_ms"] / short["request"]["median_ms"]
+        rows.append(
+            _row(
+                f"messaging view, {view['messages']:,} messages beside {short['messages']}",
+                "time / time with the short conversation",
+                f"{growth:.2f}",
+                f"N={_n(large)}: {_ms(view['request'])} showing the latest "
+                f"{view.get('shown', view['messages'])} vs {_ms(short['request'])}; "
+                f"queries {view['queries']} vs {short['queries']}",
+                "<= 2",
+                growth <= 2 and view["queries"] == short["queries"],
+            )
+        )
 
     scan_small, scan_large = at_small.get("reminder_scan"), at_large.get("reminder_scan")
     if scan_small and scan_large and "error" not in scan_large:

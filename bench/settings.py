@@ -18,8 +18,9 @@ SECRET_KEY = "bench-only-secret-key-4b7e0c1d2a3f5e6d7c8b9a0f1e2d3c4b"  # noqa: S
 DEBUG = False
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 
-# A bare Wagtail AbstractForm page to compare the report form with; bench-only.
-INSTALLED_APPS = [*INSTALLED_APPS, "bench.bare_forms"]
+# A bare Wagtail AbstractForm page to compare the report form with, and a plain modeladmin
+# list to compare the advisers' case list with; both bench-only.
+INSTALLED_APPS = [*INSTALLED_APPS, "bench.bare_forms", "bench.plain_admin"]
 
 if not os.environ.get("DATABASE_URL"):
     # Never the demo's db.sqlite3: a file of the harness's own, same options as the base.

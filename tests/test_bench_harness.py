@@ -103,11 +103,15 @@ def test_results_table_has_a_row_per_target(bench_site):
     seed.seed_cases(bench_site, 10)
     case, code = measure.new_case_with_code(bench_site)
     conversation, conversation_code = measure.prepare_conversation(bench_site, 5)
+    short, short_code = measure.prepare_conversation(bench_site, 2)
     per_size = {
         "login": measure.measure_login(bench_site, case, code, reps=1, warmup=0),
         "submission": measure.measure_submission(bench_site, reps=1, warmup=0),
         "messaging_view": measure.measure_messaging_view(
             bench_site, conversation, conversation_code, 5, reps=1, warmup=0
+        ),
+        "messaging_view_short": measure.measure_messaging_view(
+            bench_site, short, short_code, 2, reps=1, warmup=0
         ),
         "admin_list": measure.measure_admin_list(bench_site, reps=1, warmup=0),
         "admin_list_adviser": measure.measure_admin_list(
@@ -134,8 +138,15 @@ def test_results_table_has_a_row_per_target(bench_site):
         "admin case list",
         "admin case list as an adviser (own and team cases)",
         "messaging view",
+        "messaging view",
         "reminder scan",
     ]
+    # The targets of issue 18: the adviser's list constant, a long conversation like a short one.
+    targets = {row["path"]: row["target"] for row in rows}
+    assert targets["admin case list as an adviser (own and team cases)"] == (
+        "<= 1.3; constant queries"
+    )
+    assert targets["messaging view, 5 messages beside 2"] == "<= 2"
     assert paths[-1].endswith("concurrent reporters posting messages")
     assert results["concurrency"]["stored"] == results["concurrency"]["sent"] == 3
     assert "| path | measured |" in report.markdown(rows)

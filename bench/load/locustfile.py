@@ -4,7 +4,9 @@ Run by bench/load/run.py (headless, bounded in time, against 127.0.0.1 only). Ev
 report and message carries a unique marker; the ledger of what was sent is written to
 LOAD_LEDGER when the run ends, so the runner can find each one in the database.
 Each simulated person has an address of their own in X-Forwarded-For (the settings
-read it), as people behind their own connections would.
+read it), as people behind their own connections would; a reporter is someone new
+with each report. LOAD_ADDRESS_OFFSET (set by the runner for each level) keeps one
+level's people apart from the last's, so the per-address throttle sees new people.
 """
 
 import itertools
@@ -25,7 +27,7 @@ ADVISER_PASSWORD = "changeme"  # noqa: S105 - the demo's seeded, demo-only passw
 
 _ledger = {"reports": [], "messages": [], "replies": []}
 _ledger_lock = threading.Lock()
-_addresses = itertools.count(1)
+_addresses = itertools.count(int(os.environ.get("LOAD_ADDRESS_OFFSET", "0")) + 1)
 
 
 def record(kind, marker):
@@ -69,6 +71,8 @@ class Reporter(Person):
     weight = 5
 
     def report(self, with_code):
+        # Each report comes from someone new: a person reports once or twice, not hourly.
+        self.client.headers["X-Forwarded-For"] = new_address()
         url = REPORT_FORMS[0] if with_code else random.choice(REPORT_FORMS)
         form = self.client.get(url, name="GET report form")
         marker = f"load-{uuid.uuid4().hex}"
