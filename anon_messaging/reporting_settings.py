@@ -72,8 +72,9 @@ class FooterLink:
 
 def footer_links(request, site_id=None):
     """The footer links of the site serving ``request`` (or of ``site_id``), in order,
-    as ``FooterLink``s. A link to a page that is not live, or that has no address on
-    this site, is left out. Kept on the request with the settings."""
+    as ``FooterLink``s, each to its page in the active language where there is one. A
+    link to a page that is not live, or that has no address on this site, is left out.
+    Kept on the request with the settings."""
     cache = _request_cache(request)
     key = ("footer", site_id)
     if key not in cache:
@@ -86,7 +87,9 @@ def footer_links(request, site_id=None):
                     if row.url:
                         links.append(FooterLink(row.label, row.url, external=True))
                     continue
-                url = row.page.get_url(request) if row.page.live else None
+                # The linked page in the language of the page showing it, where it has one.
+                page = row.page.localized if row.page.live else row.page
+                url = page.get_url(request) if page.live else None
                 if url:
                     links.append(FooterLink(row.label, url, external=False))
         cache[key] = links
