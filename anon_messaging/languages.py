@@ -11,18 +11,54 @@ active language and offer no others.
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import get_language, get_language_info
+from wagtail.models import Locale
+
+# The site's locales ({id: language code}) in the cache, so that serving a page in its
+# language costs no query; any change to a locale drops it.
+_LOCALES_CACHE_KEY = "anon_messaging:locales"
+_LOCALES_CACHE_SECONDS = 300
 
 
 def i18n_enabled():
     return getattr(settings, "WAGTAIL_I18N_ENABLED", False)
 
 
+def locale_codes(*, refresh=False):
+    """``{locale id: language code}`` of every Wagtail ``Locale``."""
+    codes = None if refresh else cache.get(_LOCALES_CACHE_KEY)
+    if codes is None:
+        codes = dict(Locale.objects.values_list("id", "language_code"))
+        cache.set(_LOCALES_CACHE_KEY, codes, _LOCALES_CACHE_SECONDS)
+    return codes
+
+
+@receiver(post_save, sender=Locale)
+@receiver(post_delete, sender=Locale)
+def _locales_changed(**kwargs):
+    cache.delete(_LOCALES_CACHE_KEY)
+
+
+def locale_id_for(language_code):
+    """The id of the ``Locale`` of ``language_code`` (the active language when None), or
+    None when the site has none."""
+    language_code = (language_code or get_language() or settings.LANGUAGE_CODE).lower()
+    for locale_id, code in locale_codes().items():
+        if code.lower() == language_code:
+            return locale_id
+    return None
+
+
 def page_language(page):
     """The language code ``page`` is written in, or None when pages have no languages."""
-    if not i18n_enabled() or getattr(page, "locale_id", None) is None:
+    locale_id = getattr(page, "locale_id", None)
+    if not i18n_enabled() or locale_id is None:
         return None
-    return page.locale.language_code
+    code = locale_codes().get(locale_id) or locale_codes(refresh=True).get(locale_id)
+    return code or page.locale.language_code
 
 
 def local_name(code):
@@ -73,7 +109,9 @@ def language_links(page, request):
     ``settings.LANGUAGES``; [] when it exists in one language only (nothing to choose)."""
     if not i18n_enabled() or page is None or not hasattr(page, "get_translations"):
         return []
-    translations = page.get_translations(inclusive=True).live().public().select_related("locale")
+    if len(locale_codes()) < 2:
+        return []  # a site in one language: nothing to look up
+    translations = page.get_translations(inclusive=True).live().select_related("locale")
     order = [code.lower() for code, _name in settings.LANGUAGES]
     links = []
     for translation in translations:

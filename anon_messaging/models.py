@@ -682,8 +682,11 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
 
     def wording_for(self, language=None):
         """The ``ReportingWording`` for ``language`` (the active language when None), or
-        None: a regional code ("en-gb") falls back to its language ("en")."""
+        None: a regional code ("en-gb") falls back to its language ("en"). The site's own
+        language (``LANGUAGE_CODE``) has the settings' own wording."""
         language = (language or get_language() or settings.LANGUAGE_CODE).lower()
+        if language == settings.LANGUAGE_CODE.lower():
+            return None  # the wording above is in the site's own language
         wordings = getattr(self, "_wordings_by_language", None)
         if wordings is None:
             # Read once per settings object: a page fills {sla} several times.

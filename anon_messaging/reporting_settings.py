@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from wagtail.models import Site
 
+from . import languages
 from .models import ReportingFooterLink, ReportingSettings
 
 # Where a request keeps the settings it has read, so a page and its template tags
@@ -82,13 +83,18 @@ def footer_links(request, site_id=None):
         links = []
         if settings.pk:
             rows = ReportingFooterLink.objects.filter(settings=settings).select_related("page")
+            locale_id = languages.locale_id_for(None) if languages.i18n_enabled() else None
             for row in rows.order_by("sort_order", "pk"):
                 if row.page_id is None:
                     if row.url:
                         links.append(FooterLink(row.label, row.url, external=True))
                     continue
-                # The linked page in the language of the page showing it, where it has one.
-                page = row.page.localized if row.page.live else row.page
+                page = row.page
+                if locale_id is not None and page.locale_id != locale_id:
+                    # The linked page in the language of the page showing it, if it has one.
+                    translated = page.get_translation_or_none(locale_id)
+                    if translated is not None and translated.live:
+                        page = translated
                 url = page.get_url(request) if page.live else None
                 if url:
                     links.append(FooterLink(row.label, url, external=False))

@@ -85,6 +85,17 @@ def reporting_settings(context):
     return _reporting_settings(context)
 
 
+def _home_page(site, page):
+    """The site's home page in the language of ``page``, where it has one."""
+    root = site.root_page
+    locale_id = getattr(page, "locale_id", None)
+    if languages.i18n_enabled() and locale_id is not None and locale_id != root.locale_id:
+        translated = root.get_translation_or_none(locale_id)
+        if translated is not None and translated.live:
+            return translated
+    return root
+
+
 @register.simple_tag(takes_context=True)
 def reporter_frame(context):
     """What the frame of every reporter page shows: ``site_name``, ``home_url`` (the home
@@ -105,7 +116,7 @@ def reporter_frame(context):
         site = Site.find_for_request(request)
         if site is not None:
             frame.site_name = site.site_name or frame.site_name
-            frame.home_url = site.root_page.localized.get_url(request) or "/"
+            frame.home_url = _home_page(site, context.get("page")).get_url(request) or "/"
         frame.footer_links = site_reporting_settings.footer_links(request)
         frame.languages = languages.language_links(context.get("page"), request)
     except DatabaseError:
