@@ -23,11 +23,13 @@ page at the same path below ``parent``, so the language links join them.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from wagtail.coreutils import get_content_languages
 from wagtail.models import Locale, Site
 
 from . import permissions, reporting_settings
@@ -354,6 +356,13 @@ def set_up_site_in_language(source_parent, language_code):
     ``language_code`` (a copy of it for translation, published, when there is none), the
     pages worded in that language, each a translation of the page at the same path below
     ``source_parent``. Returns the steps, the first being that version of the parent."""
+    if not getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        raise SetupRefused(gettext("Pages in several languages need WAGTAIL_I18N_ENABLED = True."))
+    if language_code not in get_content_languages():
+        raise SetupRefused(
+            gettext("“%(code)s” is not one of the site's languages (WAGTAIL_CONTENT_LANGUAGES).")
+            % {"code": language_code}
+        )
     locale = Locale.objects.filter(language_code=language_code).first()
     if locale is None:
         locale = Locale.objects.create(language_code=language_code)

@@ -13,7 +13,7 @@ from pathlib import Path
 import polib
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import translation
 from wagtail.models import Locale
 
@@ -293,6 +293,13 @@ def test_the_setup_command_makes_the_pages_in_another_language_as_translations(d
     assert not any(step.created for step in steps)
     html = html_of(client, "/ar/report/")
     assert "أخبرنا بما حدث" in html and 'href="/ar/report/anonymous/"' in html
+
+
+def test_the_setup_command_refuses_a_language_the_site_does_not_have(db):
+    factories.home_page()
+    with pytest.raises(CommandError, match="“xx” is not one of the site's languages"):
+        call_command("anon_messaging_setup", "--language", "xx", stdout=_Discard())
+    assert not Locale.objects.filter(language_code="xx").exists()
 
 
 def test_a_language_is_named_in_itself():
