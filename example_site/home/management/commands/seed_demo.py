@@ -42,9 +42,10 @@ BEHAVIOUR_CHOICES = "\n".join(
     ]
 )
 
-# The demo's pages in other languages: the home page's title and text, and the response
-# time as worded in that language (ReportingWording); the rest comes from the app's own
-# translations through site_setup.
+# The demo's pages in other languages: the home page's title and text, and the advisers'
+# name as reporters read it in that language (ReportingWording; the response time keeps
+# each language's standard words, so changing the numbers never needs a translator); the
+# rest comes from the app's own translations through site_setup.
 OTHER_LANGUAGES = {
     "cy": (
         "Adrodd a Chymorth",
@@ -52,7 +53,7 @@ OTHER_LANGUAGES = {
         '<ul><li><a href="/cy/report/">Dywedwch wrthym beth ddigwyddodd</a></li>'
         '<li><a href="/cy/messaging/">Negeseua dienw</a></li>'
         '<li><a href="/cy/support/">Cymorth</a></li></ul>',
-        "{days} diwrnod gwaith, dydd Llun i ddydd Gwener",
+        "Eich cynghorydd achos",
     ),
     "ar": (
         "الإبلاغ والدعم",
@@ -60,7 +61,7 @@ OTHER_LANGUAGES = {
         '<ul><li><a href="/ar/report/">أخبرنا بما حدث</a></li>'
         '<li><a href="/ar/messaging/">المراسلة المجهولة</a></li>'
         '<li><a href="/ar/support/">الدعم</a></li></ul>',
-        "{days} أيام عمل، من الاثنين إلى الجمعة",
+        "مستشار قضيتك",
     ),
 }
 
@@ -339,8 +340,8 @@ class Command(BaseCommand):
 
     def other_languages(self, home, site_settings):
         """The reporter pages in Welsh (/cy/...) and Arabic (/ar/...), worded by the app's
-        translations, with each language's own wording of the response time."""
-        for language, (title, body, response_time) in OTHER_LANGUAGES.items():
+        translations, with each language's own name for the advisers."""
+        for language, (title, body, adviser_name) in OTHER_LANGUAGES.items():
             site_setup.set_up_site_in_language(home, language)
             translated_home = home.get_translation(Locale.objects.get(language_code=language))
             if translated_home.title != title:
@@ -350,7 +351,7 @@ class Command(BaseCommand):
             ReportingWording.objects.get_or_create(
                 settings=site_settings,
                 locale=translated_home.locale,
-                defaults={"response_time_wording": response_time},
+                defaults={"adviser_display_name": adviser_name},
             )
 
     def home_page(self):
