@@ -835,8 +835,21 @@ class ReportingFooterLink(Orderable):
         blank=True,
         help_text=_("An address on another site, if the link is not to a page of this one."),
     )
+    locale = models.ForeignKey(
+        "wagtailcore.Locale",
+        verbose_name=_("language"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_(
+            "Where the site has pages in several languages: the language of the pages this "
+            "link is shown on. A language with links of its own shows only those; the others "
+            "show the links without a language."
+        ),
+    )
 
-    panels = [FieldPanel("label"), FieldPanel("page"), FieldPanel("url")]
+    panels = [FieldPanel("label"), FieldPanel("page"), FieldPanel("url"), FieldPanel("locale")]
 
     class Meta(Orderable.Meta):
         verbose_name = _("footer link")

@@ -73,7 +73,8 @@ class FooterLink:
 
 def footer_links(request, site_id=None):
     """The footer links of the site serving ``request`` (or of ``site_id``), in order,
-    as ``FooterLink``s, each to its page in the active language where there is one. A
+    as ``FooterLink``s: those of the active language where it has links of its own, else
+    those of no language, each to its page in the active language where there is one. A
     link to a page that is not live, or that has no address on this site, is left out.
     Kept on the request with the settings."""
     cache = _request_cache(request)
@@ -83,8 +84,14 @@ def footer_links(request, site_id=None):
         links = []
         if settings.pk:
             rows = ReportingFooterLink.objects.filter(settings=settings).select_related("page")
+            rows = list(rows.order_by("sort_order", "pk"))
             locale_id = languages.locale_id_for(None) if languages.i18n_enabled() else None
-            for row in rows.order_by("sort_order", "pk"):
+            if locale_id is not None:
+                # The links of the page's language, where it has links of its own; else
+                # the links given for no language in particular.
+                own = [row for row in rows if row.locale_id == locale_id]
+                rows = own or [row for row in rows if row.locale_id is None]
+            for row in rows:
                 if row.page_id is None:
                     if row.url:
                         links.append(FooterLink(row.label, row.url, external=True))

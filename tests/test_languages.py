@@ -18,7 +18,7 @@ from django.utils import translation
 from wagtail.models import Locale
 
 from anon_messaging import languages, site_setup
-from anon_messaging.models import Case, ReportingWording
+from anon_messaging.models import Case, ReportingFooterLink, ReportingWording
 from anon_messaging.pages import MessagingPage, ReportFormPage, SupportPage
 from tests import factories
 from tests.admin_support import case_url
@@ -272,6 +272,28 @@ def test_a_wording_in_a_language_cannot_give_a_time_of_its_own(multilingual_site
     )
     with pytest.raises(Exception, match="wythnos"):
         wording.full_clean()
+
+
+def test_a_language_may_have_footer_links_of_its_own(multilingual_site, client):
+    site_settings = multilingual_site.settings
+    support = multilingual_site.support
+    ReportingFooterLink.objects.create(settings=site_settings, label="Support", page=support)
+    ReportingFooterLink.objects.create(
+        settings=site_settings,
+        label="Cymorth",
+        page=support,
+        locale=Locale.objects.get(language_code="cy"),
+    )
+
+    def footer(url):
+        html = html_of(client, url)
+        return re.search(r"<ul class=\"am-footer__links\">(.*?)</ul>", html, re.S).group(1).strip()
+
+    assert footer("/report/") == '<li><a href="/support/">Support</a></li>'
+    # Welsh has a link of its own, to the Welsh support page; Arabic has none, so it
+    # gets the link without a language, to its own support page.
+    assert footer("/cy/report/") == '<li><a href="/cy/support/">Cymorth</a></li>'
+    assert footer("/ar/report/") == '<li><a href="/ar/support/">Support</a></li>'
 
 
 # --- Setting up the pages in another language --------------------------------------------
