@@ -65,12 +65,6 @@ OTHER_LANGUAGES = {
     ),
 }
 
-# The footer links' labels in each of those languages: privacy, support, emergencies.
-FOOTER_LABELS = {
-    "cy": ["Hysbysiad preifatrwydd", "Gwasanaethau cymorth", "Cysylltiadau brys"],
-    "ar": ["إشعار الخصوصية", "خدمات الدعم", "أرقام الطوارئ"],
-}
-
 DEMO_CASE_TOKEN = "demo-seed-case-"
 DEMO_OUTCOMES = [
     "Advice and support given",
@@ -338,13 +332,13 @@ class Command(BaseCommand):
                 ReportingFooterLink.objects.create(
                     settings=site_settings, sort_order=order, label=label, page=page
                 )
-        self.other_languages(home, site_settings, [privacy, support, emergency])
+        self.other_languages(home, site_settings)
         self.users()
         self.demo_cases(site)
         self.overdue_demo_cases(site)
         self.stdout.write(self.style.SUCCESS("Demo site ready at http://127.0.0.1:8000/"))
 
-    def other_languages(self, home, site_settings, footer_pages):
+    def other_languages(self, home, site_settings):
         """The reporter pages in Welsh (/cy/...) and Arabic (/ar/...), worded by the app's
         translations, with each language's own name for the advisers."""
         for language, (title, body, adviser_name) in OTHER_LANGUAGES.items():
@@ -359,19 +353,6 @@ class Command(BaseCommand):
                 locale=translated_home.locale,
                 defaults={"adviser_display_name": adviser_name},
             )
-            # The footer in that language (the support page has a translation, the
-            # others are linked in English).
-            if not site_settings.footer_links.filter(locale=translated_home.locale).exists():
-                for order, (label, page) in enumerate(
-                    zip(FOOTER_LABELS[language], footer_pages, strict=True)
-                ):
-                    ReportingFooterLink.objects.create(
-                        settings=site_settings,
-                        sort_order=10 + order,
-                        label=label,
-                        page=page,
-                        locale=translated_home.locale,
-                    )
 
     def home_page(self):
         site = Site.objects.filter(is_default_site=True).first()
