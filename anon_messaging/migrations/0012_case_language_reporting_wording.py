@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('anon_messaging', '0011_merge_0007_evidence_attachments_0010_task_locks'),
-        ('wagtailcore', '0098_apitoken'),
+        ('wagtailcore', '0094_alter_page_locale'),
     ]
 
     operations = [
