@@ -18,9 +18,9 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
-from . import attachment_storage, audit, codes, deadlines, throttle
+from . import attachment_storage, audit, codes, deadlines, languages, throttle
 from .conf import get_setting
 from .models import Attachment, Case, ContactDetails, InternalNote, Message
 
@@ -152,6 +152,11 @@ def create_case(
         raise
 
 
+def _report_language(form_page):
+    """The language the reporter used: the form page's, else the one it was served in."""
+    return (languages.page_language(form_page) if form_page else None) or get_language() or ""
+
+
 def _create_case(
     *,
     route,
@@ -175,6 +180,7 @@ def _create_case(
                     site=site,
                     form_page=form_page,
                     form_title=form_page.title if form_page else "",
+                    language=_report_language(form_page),
                     answers=answers,
                     submission_token=submission_token,
                     messaging_enabled=bool(code),

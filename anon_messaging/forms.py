@@ -345,6 +345,8 @@ class CodeLoginForm(forms.Form):
                 "autocomplete": "current-password",
                 "spellcheck": "false",
                 "autocapitalize": "characters",
+                # A code is typed left to right, on a right-to-left page too.
+                "dir": "ltr",
             }
         ),
     )

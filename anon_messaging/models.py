@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modelcluster.fields import ParentalKey
@@ -104,6 +105,9 @@ class Case(models.Model):
     # Snapshot taken at submission: editing or deleting the form later changes nothing here.
     form_title = models.CharField(_("form"), max_length=255, blank=True)
     answers = EncryptedJSONField(_("answers"), default=list)
+    # The language the reporter used (of the form page, "cy", "ar"; blank before it was
+    # recorded): advisers see it, and may answer in it.
+    language = models.CharField(_("language"), max_length=35, blank=True)
     created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
 
     # Messaging: only the selector index and an argon2id hash of the code.
@@ -458,6 +462,11 @@ def _is_email(line):
     return True
 
 
+# The standard name, and its English source: a site that kept it gets it translated.
+DEFAULT_ADVISER_NAME = _("Case adviser")
+DEFAULT_ADVISER_NAME_SOURCE = "Case adviser"
+
+
 @register_setting(icon="help")
 class ReportingSettings(ClusterableModel, BaseSiteSetting):
     """What each site promises reporters and how its advisers are reached."""
@@ -465,7 +474,7 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
     adviser_display_name = models.CharField(
         _("adviser display name"),
         max_length=100,
-        default=_("Case adviser"),
+        default=DEFAULT_ADVISER_NAME,
         help_text=_("Shown to reporters beside every adviser message, instead of a person's name."),
     )
     # The response time: one promise, one clock. Deadlines count on these numbers and
@@ -599,6 +608,16 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
             ],
             heading=_("Working calendar"),
         ),
+        InlinePanel(
+            "wordings",
+            heading=_("Wording in other languages"),
+            label=_("Language"),
+            help_text=_(
+                "Where the site has pages in several languages: the response time and the "
+                "advisers' name as reporters read them in each language. A language without "
+                "its own wording uses the wording above."
+            ),
+        ),
         InlinePanel("closures", heading=_("Closure days"), label=_("Closure")),
         InlinePanel(
             "footer_links",
@@ -696,12 +715,47 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
             return max(1, minutes // 60)
         return 24
 
+    def wording_for(self, language=None):
+        """The ``ReportingWording`` for ``language`` (the active language when None), or
+        None: a regional code ("en-gb") falls back to its language ("en"). The site's own
+        language (``LANGUAGE_CODE``) has the settings' own wording."""
+        language = (language or get_language() or settings.LANGUAGE_CODE).lower()
+        if language == settings.LANGUAGE_CODE.lower():
+            return None  # the wording above is in the site's own language
+        wordings = getattr(self, "_wordings_by_language", None)
+        if wordings is None:
+            # Read once per settings object: a page fills {sla} several times.
+            wordings = {
+                wording.locale.language_code.lower(): wording
+                for wording in self.wordings.select_related("locale")
+                if wording.locale_id
+            }
+            if self.pk:
+                self._wordings_by_language = wordings
+        return wordings.get(language) or wordings.get(language.split("-")[0])
+
     @property
     def response_time_text(self):
-        """The response time as reporters read it, in the active language (``{sla}``)."""
+        """The response time as reporters read it, in the active language (``{sla}``): the
+        language's own wording where it has one, else the site's."""
+        wording = self.wording_for()
+        template = self.response_time_wording
+        if wording is not None and wording.response_time_wording.strip():
+            template = wording.response_time_wording
         return response_time.wording(
-            self.response_working_days, self.response_working_hours, self.response_time_wording
+            self.response_working_days, self.response_working_hours, template
         )
+
+    @property
+    def adviser_name(self):
+        """How advisers are named to reporters, in the active language: the language's own
+        wording, else the site's, the standard name translated while it is unchanged."""
+        wording = self.wording_for()
+        if wording is not None and wording.adviser_display_name.strip():
+            return wording.adviser_display_name
+        if self.adviser_display_name == DEFAULT_ADVISER_NAME_SOURCE:
+            return str(DEFAULT_ADVISER_NAME)
+        return self.adviser_display_name
 
     @property
     def file_limits(self):
@@ -741,6 +795,63 @@ class ClosurePeriod(Orderable):
             raise ValidationError({"last_day": _("The last day cannot be before the first day.")})
 
 
+class ReportingWording(Orderable):
+    """The reporting settings' wording in one language (``ReportingSettings.wording_for``):
+    the same response time and the same advisers, in the words of that language."""
+
+    settings = ParentalKey(ReportingSettings, on_delete=models.CASCADE, related_name="wordings")
+    locale = models.ForeignKey(
+        "wagtailcore.Locale", verbose_name=_("language"), on_delete=models.CASCADE, related_name="+"
+    )
+    response_time_wording = models.CharField(
+        _("response time, as worded for reporters"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Blank for the standard wording in this language. Write {days} where the number "
+            "of working days goes (and {hours} for working hours)."
+        ),
+    )
+    adviser_display_name = models.CharField(
+        _("adviser display name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Blank for the standard name in this language."),
+    )
+
+    panels = [
+        FieldPanel("locale"),
+        FieldPanel("response_time_wording"),
+        FieldPanel("adviser_display_name"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("wording in a language")
+        verbose_name_plural = _("wording in other languages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["settings", "locale"], name="anon_messaging_one_wording_per_language"
+            )
+        ]
+
+    def __str__(self):
+        return str(self.locale) if self.locale_id else ""
+
+    def clean(self):
+        super().clean()
+        if not self.locale_id or not self.response_time_wording:
+            return
+        settings_row = self.settings
+        problems = response_time.template_problems(
+            self.response_time_wording,
+            settings_row.response_working_days or 0,
+            settings_row.response_working_hours or 0,
+            response_time.site_number_words([self.locale.language_code]),
+        )
+        if problems:
+            raise ValidationError({"response_time_wording": problems})
+
+
 class ReportingFooterLink(Orderable):
     """A link at the foot of every reporting page: a page of the site, or an address."""
 
@@ -759,8 +870,21 @@ class ReportingFooterLink(Orderable):
         blank=True,
         help_text=_("An address on another site, if the link is not to a page of this one."),
     )
+    locale = models.ForeignKey(
+        "wagtailcore.Locale",
+        verbose_name=_("language"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_(
+            "Where the site has pages in several languages: the language of the pages this "
+            "link is shown on. A language with links of its own shows only those; the others "
+            "show the links without a language."
+        ),
+    )
 
-    panels = [FieldPanel("label"), FieldPanel("page"), FieldPanel("url")]
+    panels = [FieldPanel("label"), FieldPanel("page"), FieldPanel("url"), FieldPanel("locale")]
 
     class Meta(Orderable.Meta):
         verbose_name = _("footer link")

@@ -323,10 +323,19 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         return form_class
 
     def get_messaging_page(self):
-        if self.messaging_page_id:
-            # Only its URL is needed: the specific class without a second query.
-            return self.messaging_page.specific_deferred
-        return MessagingPage.objects.live().first()
+        """Where "Log in" beside a new code leads: the chosen messaging page (or the
+        first live one) in this page's language, where it has one."""
+        page = self.messaging_page if self.messaging_page_id else None
+        if page is None:
+            page = MessagingPage.objects.live().first()
+        if page is None:
+            return None
+        if getattr(page, "locale_id", None) != getattr(self, "locale_id", None):
+            translated = page.get_translation_or_none(self.locale_id)
+            if translated is not None and translated.live:
+                page = translated
+        # Only its URL is needed: the specific class without a second query.
+        return page.specific_deferred
 
     def snapshot_answers(self, form):
         """Question labels and answers as submitted, so later edits change nothing."""

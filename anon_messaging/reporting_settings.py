@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from wagtail.models import Site
 
+from . import languages
 from .models import ReportingFooterLink, ReportingSettings
 
 # Where a request keeps the settings it has read, so a page and its template tags
@@ -72,8 +73,10 @@ class FooterLink:
 
 def footer_links(request, site_id=None):
     """The footer links of the site serving ``request`` (or of ``site_id``), in order,
-    as ``FooterLink``s. A link to a page that is not live, or that has no address on
-    this site, is left out. Kept on the request with the settings."""
+    as ``FooterLink``s: those of the active language where it has links of its own, else
+    those of no language, each to its page in the active language where there is one. A
+    link to a page that is not live, or that has no address on this site, is left out.
+    Kept on the request with the settings."""
     cache = _request_cache(request)
     key = ("footer", site_id)
     if key not in cache:
@@ -81,12 +84,25 @@ def footer_links(request, site_id=None):
         links = []
         if settings.pk:
             rows = ReportingFooterLink.objects.filter(settings=settings).select_related("page")
-            for row in rows.order_by("sort_order", "pk"):
+            rows = list(rows.order_by("sort_order", "pk"))
+            locale_id = languages.locale_id_for(None) if languages.i18n_enabled() else None
+            if locale_id is not None:
+                # The links of the page's language, where it has links of its own; else
+                # the links given for no language in particular.
+                own = [row for row in rows if row.locale_id == locale_id]
+                rows = own or [row for row in rows if row.locale_id is None]
+            for row in rows:
                 if row.page_id is None:
                     if row.url:
                         links.append(FooterLink(row.label, row.url, external=True))
                     continue
-                url = row.page.get_url(request) if row.page.live else None
+                page = row.page
+                if locale_id is not None and page.locale_id != locale_id:
+                    # The linked page in the language of the page showing it, if it has one.
+                    translated = page.get_translation_or_none(locale_id)
+                    if translated is not None and translated.live:
+                        page = translated
+                url = page.get_url(request) if page.live else None
                 if url:
                     links.append(FooterLink(row.label, url, external=False))
         cache[key] = links

@@ -20,12 +20,13 @@ from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseServerError, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 from django.template import loader
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.views import csrf as django_csrf
 from django.views import defaults as django_defaults
 
-from . import error_reports, reporting_settings
+from . import error_reports, languages, reporting_settings
 from .conf import get_setting
 
 # Everything a reporter page loads comes from the site itself; no inline script or style.
@@ -144,14 +145,25 @@ def apply_reporter_headers(response):
 
 def serve_reporter_pages_securely(next_serve_page):
     """``on_serve_page`` hook for reporter pages: error reports that hold nothing the
-    reporter sent, and the reporter headers on the response."""
+    reporter sent, the page served and rendered in its own language
+    (``languages.page_language``), and the reporter headers on the response."""
 
     def serve(page, request, args, kwargs):
         if not getattr(page, "is_reporter_page", False):
             return next_serve_page(page, request, args, kwargs)
         # Neither a typed code, the answers nor the session key may reach an error report.
         error_reports.protect_request(request)
-        return apply_reporter_headers(next_serve_page(page, request, args, kwargs))
+        language = languages.page_language(page)
+        if language is None:
+            return apply_reporter_headers(next_serve_page(page, request, args, kwargs))
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            response = next_serve_page(page, request, args, kwargs)
+            # A template response renders after the view returns: render it here, while
+            # the page's language is active.
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        return apply_reporter_headers(response)
 
     return serve
 

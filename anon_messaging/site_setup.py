@@ -14,15 +14,23 @@ run again at any time; it returns one ``Step`` per thing, saying whether it was 
 The wording is translated into the active language when the pages are made; editors
 change it in the admin afterwards. ``manage.py anon_messaging_setup`` calls it, and the
 example site's ``seed_demo`` does too.
+
+With Wagtail's internationalisation on, ``set_up_site_in_language(parent, "cy")`` makes
+the same pages in another language: below ``parent``'s version in that language (copied
+for translation when it has none), worded in that language, each a translation of the
+page at the same path below ``parent``, so the language links join them.
 """
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Site
+from wagtail.coreutils import get_content_languages
+from wagtail.models import Locale, Site
 
 from . import permissions, reporting_settings
 from .conf import get_setting
@@ -322,9 +330,54 @@ def _page(steps, parent, page_class, slug, title, *, container=False, **fields):
             )
         )
         return None
+    translation_key = _translation_key(parent, slug)
+    if translation_key is not None:
+        # The page at the same path in another language: this one is its translation.
+        fields["translation_key"] = translation_key
     page = _publish(parent, page_class(title=title, slug=slug, **fields))
     steps.append(Step(PAGE, _path(page), created=True))
     return _Made(page, created_now=True)
+
+
+def _translation_key(parent, slug):
+    """The translation key of the page at ``slug`` below another language's version of
+    ``parent``, when it has none in ``parent``'s language yet; else None."""
+    for other in parent.get_translations().order_by("depth", "pk"):
+        found = other.get_children().filter(slug=slug).first()
+        if found is None:
+            continue
+        taken = found.get_translations(inclusive=True).filter(locale_id=parent.locale_id)
+        return None if taken.exists() else found.translation_key
+    return None
+
+
+def set_up_site_in_language(source_parent, language_code):
+    """``set_up_site`` in another language: below ``source_parent``'s version in
+    ``language_code`` (a copy of it for translation, published, when there is none), the
+    pages worded in that language, each a translation of the page at the same path below
+    ``source_parent``. Returns the steps, the first being that version of the parent."""
+    if not getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        raise SetupRefused(gettext("Pages in several languages need WAGTAIL_I18N_ENABLED = True."))
+    if language_code not in get_content_languages():
+        raise SetupRefused(
+            gettext("“%(code)s” is not one of the site's languages (WAGTAIL_CONTENT_LANGUAGES).")
+            % {"code": language_code}
+        )
+    locale = Locale.objects.filter(language_code=language_code).first()
+    if locale is None:
+        locale = Locale.objects.create(language_code=language_code)
+    source_parent = source_parent.specific
+    parent = source_parent.get_translation_or_none(locale)
+    steps = []
+    if parent is None:
+        parent = source_parent.copy_for_translation(locale)
+        parent.save_revision().publish()
+        steps.append(Step(PAGE, _path(parent), created=True))
+    else:
+        steps.append(Step(PAGE, _path(parent), created=False))
+    with translation.override(language_code):
+        steps += set_up_site(parent.specific)
+    return steps
 
 
 def _path(page):

@@ -75,5 +75,6 @@ def add_question(data, label, field_type="singleline", *, required=False, prefix
     return index
 
 
-def anonymous_form_page():
-    return ReportFormPage.objects.get(slug="anonymous")
+def anonymous_form_page(language="en-gb"):
+    """The demo's anonymous form in ``language`` (it has one in English, Welsh and Arabic)."""
+    return ReportFormPage.objects.get(slug="anonymous", locale__language_code=language)

@@ -2,8 +2,10 @@ import io
 import os
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import translation
 
 from tests import databases, factories
 
@@ -80,6 +82,15 @@ def pytest_sessionfinish(session):
         return
     if databases.is_postgres_url(os.environ.get("DATABASE_URL", "")):
         databases.drop_postgres_template(session.config._tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts, and leaves the next one, in the site's language: a request to a
+    page under /cy/ or /ar/ leaves its language active in the thread, as Django does."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

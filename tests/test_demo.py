@@ -87,7 +87,9 @@ def test_seed_demo_is_idempotent(demo_site):
     before = Page.objects.count()
     call_command("seed_demo", stdout=io.StringIO())
     assert Page.objects.count() == before
-    assert ReportFormPage.objects.count() == 2
+    # Two forms in each of the demo's languages.
+    for language in ("en-gb", "cy", "ar"):
+        assert ReportFormPage.objects.filter(locale__language_code=language).count() == 2
 
 
 def test_the_demos_support_page_shows_its_response_time(demo_site, client):

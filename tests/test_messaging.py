@@ -405,7 +405,8 @@ def test_the_conversation_page_costs_the_same_queries_however_long(
 ):
     add_messages(reporter.case, count)
     page_html(reporter)  # marks the advisers' messages read once
-    with django_assert_max_num_queries(15):
+    # 16: with Wagtail's internationalisation on, its router looks up the active locale.
+    with django_assert_max_num_queries(16):
         page_html(reporter)
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from wagtail.models import Site
 from wagtail.templatetags.wagtailcore_tags import richtext
 
-from .. import attachments, deadlines
+from .. import attachments, deadlines, languages
 from .. import reporting_settings as site_reporting_settings
 
 register = template.Library()
@@ -85,14 +85,30 @@ def reporting_settings(context):
     return _reporting_settings(context)
 
 
+def _home_page(site, page):
+    """The site's home page in the language of ``page``, where it has one."""
+    root = site.root_page
+    locale_id = getattr(page, "locale_id", None)
+    if languages.i18n_enabled() and locale_id is not None and locale_id != root.locale_id:
+        translated = root.get_translation_or_none(locale_id)
+        if translated is not None and translated.live:
+            return translated
+    return root
+
+
 @register.simple_tag(takes_context=True)
 def reporter_frame(context):
-    """What the frame of every reporter page shows: ``site_name``, ``home_url`` and
-    ``footer_links`` (``reporting_settings.footer_links``). An error page whose database
-    cannot be read still gets a frame: the site's configured name, and no links."""
+    """What the frame of every reporter page shows: ``site_name``, ``home_url`` (the home
+    page in the page's language, where there is one), ``footer_links``
+    (``reporting_settings.footer_links``) and ``languages`` (the page's languages,
+    ``languages.language_links``). An error page whose database cannot be read still gets
+    a frame: the site's configured name, and no links."""
     request = context.get("request")
     frame = SimpleNamespace(
-        site_name=getattr(settings, "WAGTAIL_SITE_NAME", "") or "", home_url="/", footer_links=[]
+        site_name=getattr(settings, "WAGTAIL_SITE_NAME", "") or "",
+        home_url="/",
+        footer_links=[],
+        languages=[],
     )
     if request is None:
         return frame
@@ -100,8 +116,9 @@ def reporter_frame(context):
         site = Site.find_for_request(request)
         if site is not None:
             frame.site_name = site.site_name or frame.site_name
-            frame.home_url = site.root_page.get_url(request) or "/"
+            frame.home_url = _home_page(site, context.get("page")).get_url(request) or "/"
         frame.footer_links = site_reporting_settings.footer_links(request)
+        frame.languages = languages.language_links(context.get("page"), request)
     except DatabaseError:
         pass  # the page says what went wrong; its frame keeps the defaults
     return frame

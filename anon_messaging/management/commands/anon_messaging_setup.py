@@ -22,11 +22,20 @@ class Command(BaseCommand):
             help="The page to put the pages below: its id, or its path on the default site "
             "such as /about/. Default: the default site's root page.",
         )
+        parser.add_argument(
+            "--language",
+            help="Make the pages in this language (a code of WAGTAIL_CONTENT_LANGUAGES, such "
+            "as cy), as translations of those below the parent, below the parent's version "
+            "in that language (copied for translation if it has none).",
+        )
 
-    def handle(self, *args, parent=None, **options):
+    def handle(self, *args, parent=None, language=None, **options):
         parent_page = self.find_parent(parent)
         try:
-            steps = site_setup.set_up_site(parent_page)
+            if language:
+                steps = site_setup.set_up_site_in_language(parent_page, language)
+            else:
+                steps = site_setup.set_up_site(parent_page)
         except site_setup.SetupRefused as refusal:
             raise CommandError(str(refusal)) from None
         width = max(len(str(step.kind)) for step in steps)

@@ -16,6 +16,9 @@ INSTALLED_APPS = [
     "anon_messaging",
     "wagtail_modeladmin",
     "wagtail.contrib.forms",
+    # Pages in several languages: editors translate a page with "Translate" in its menu.
+    "wagtail.contrib.simple_translation",
+    "wagtail.locales",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.settings",
     "wagtail.embeds",
@@ -41,6 +44,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page comes from its address (/cy/..., /ar/...; English has none).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Django's CSRF check, also accepting the "Origin: null" that reporter pages' no-referrer
     # policy makes browsers send; the CSRF token still decides.
@@ -97,6 +102,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
+# Pages in several languages (Wagtail's internationalisation): each language the app ships a
+# translation for, named in itself. English pages keep their addresses; the others are
+# under /cy/, /ar/ and so on (demo_site/urls.py).
+WAGTAIL_I18N_ENABLED = True
+LANGUAGES = WAGTAIL_CONTENT_LANGUAGES = [
+    ("en-gb", "English"),
+    ("cy", "Cymraeg"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("pl", "Polski"),
+    ("uk", "Українська"),
+    ("zh-hans", "简体中文"),
+    ("ar", "العربية"),
+]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -9,10 +9,16 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
-from anon_messaging import cases, deadlines, file_cleaning, reporting_settings
-from anon_messaging.models import Case, CaseOutcome, Message, ReportingFooterLink
+from anon_messaging import cases, deadlines, file_cleaning, reporting_settings, site_setup
+from anon_messaging.models import (
+    Case,
+    CaseOutcome,
+    Message,
+    ReportingFooterLink,
+    ReportingWording,
+)
 from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
 from home.models import HomePage
 
@@ -35,6 +41,29 @@ BEHAVIOUR_CHOICES = "\n".join(
         "Other",
     ]
 )
+
+# The demo's pages in other languages: the home page's title and text, and the advisers'
+# name as reporters read it in that language (ReportingWording; the response time keeps
+# each language's standard words, so changing the numbers never needs a translator); the
+# rest comes from the app's own translations through site_setup.
+OTHER_LANGUAGES = {
+    "cy": (
+        "Adrodd a Chymorth",
+        "<p>Dywedwch wrthym beth ddigwyddodd: yn ddienw, neu gyda'ch manylion cyswllt.</p>"
+        '<ul><li><a href="/cy/report/">Dywedwch wrthym beth ddigwyddodd</a></li>'
+        '<li><a href="/cy/messaging/">Negeseua dienw</a></li>'
+        '<li><a href="/cy/support/">Cymorth</a></li></ul>',
+        "Eich cynghorydd achos",
+    ),
+    "ar": (
+        "الإبلاغ والدعم",
+        "<p>أخبرنا بما حدث: دون الكشف عن هويتك، أو مع بيانات الاتصال الخاصة بك.</p>"
+        '<ul><li><a href="/ar/report/">أخبرنا بما حدث</a></li>'
+        '<li><a href="/ar/messaging/">المراسلة المجهولة</a></li>'
+        '<li><a href="/ar/support/">الدعم</a></li></ul>',
+        "مستشار قضيتك",
+    ),
+}
 
 DEMO_CASE_TOKEN = "demo-seed-case-"
 DEMO_OUTCOMES = [
@@ -304,10 +333,27 @@ class Command(BaseCommand):
                 ReportingFooterLink.objects.create(
                     settings=site_settings, sort_order=order, label=label, page=page
                 )
+        self.other_languages(home, site_settings)
         self.users()
         self.demo_cases(site)
         self.overdue_demo_cases(site)
         self.stdout.write(self.style.SUCCESS("Demo site ready at http://127.0.0.1:8000/"))
+
+    def other_languages(self, home, site_settings):
+        """The reporter pages in Welsh (/cy/...) and Arabic (/ar/...), worded by the app's
+        translations, with each language's own name for the advisers."""
+        for language, (title, body, adviser_name) in OTHER_LANGUAGES.items():
+            site_setup.set_up_site_in_language(home, language)
+            translated_home = home.get_translation(Locale.objects.get(language_code=language))
+            if translated_home.title != title:
+                translated_home.title = title
+                translated_home.body = body
+                translated_home.save_revision().publish()
+            ReportingWording.objects.get_or_create(
+                settings=site_settings,
+                locale=translated_home.locale,
+                defaults={"adviser_display_name": adviser_name},
+            )
 
     def home_page(self):
         site = Site.objects.filter(is_default_site=True).first()
@@ -439,8 +485,10 @@ class Command(BaseCommand):
         user_model = get_user_model()
         adviser = user_model.objects.get(username="adviser")
         admin = user_model.objects.get(username="admin")
-        anonymous_form = ReportFormPage.objects.get(slug="anonymous")
-        contact_form = ReportFormPage.objects.get(slug="with-contact-details")
+        # The English forms (the Welsh and Arabic ones have the same slugs).
+        english = ReportFormPage.objects.filter(locale=site.root_page.locale)
+        anonymous_form = english.get(slug="anonymous")
+        contact_form = english.get(slug="with-contact-details")
 
         def report(number, form, what_happened, *, days_ago, **kwargs):
             case, _code = cases.create_case(
@@ -545,7 +593,7 @@ class Command(BaseCommand):
         escalation, restarts or not.
         """
         assignee = get_user_model().objects.get(username="admin")
-        form = ReportFormPage.objects.get(slug="anonymous")
+        form = ReportFormPage.objects.get(slug="anonymous", locale=site.root_page.locale)
         now = timezone.now()
         received, a_week_ago = now - timedelta(days=14), now - timedelta(days=7)
         specs = [
