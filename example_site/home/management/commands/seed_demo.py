@@ -11,7 +11,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 from wagtail.models import Page, Site
 
-from anon_messaging import cases, deadlines, file_cleaning, reporting_settings
+from anon_messaging import cases, deadlines, file_cleaning, reporting_settings, site_setup
 from anon_messaging.models import Case, CaseOutcome, Message, ReportingFooterLink
 from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
 from home.models import HomePage
@@ -182,6 +182,8 @@ EMERGENCY_BODY = (
 # A group of the demo's own, so that its editor may word the response time and the footer
 # links in the Reporting settings (Wagtail's permission for the setting).
 SETTINGS_EDITORS = "Reporting settings editors"
+# The demo's manager: sees the statistics and no case.
+STATISTICS_READERS = "Statistics readers"
 
 
 def demo_photo():
@@ -215,10 +217,12 @@ def demo_photo():
 
 
 class Command(BaseCommand):
-    help = "Create the demo pages, settings and demo-only users (admin, adviser, editor)."
+    help = "Create the demo pages, settings and demo-only users (admin, adviser, editor, manager)."
 
     @transaction.atomic
     def handle(self, *args, **options):
+        # Before the forms and cases: the forms' category question maps to these.
+        site_setup.set_up_triage_lists()
         home = self.home_page()
         report = self.child(
             home,
@@ -346,12 +350,19 @@ class Command(BaseCommand):
     def report_form(self, parent, slug, title, route, messaging):
         existing = parent.get_children().filter(slug=slug).first()
         if existing:
-            return existing.specific
+            form = existing.specific
+            if not form.category_question:
+                # A demo seeded before the category question: mark it now.
+                form.category_question = "What kind of behaviour was it?"
+                form.save_revision().publish()
+            return form
         anonymous = route == "anonymous"
         page = ReportFormPage(
             title=title,
             slug=slug,
             reporting_route=route,
+            # New cases arrive with the categories named like the options chosen here.
+            category_question="What kind of behaviour was it?",
             messaging_page=messaging,
             search_description=(
                 "We will not ask who you are. You can choose to get a code to talk to a case "
@@ -398,6 +409,7 @@ class Command(BaseCommand):
             ("admin", {"is_superuser": True, "is_staff": True}, ()),
             ("adviser", {}, (advisers,)),
             ("editor", {}, (editors, settings_editors)),
+            ("manager", {}, (self.statistics_readers_group(),)),
         ]
         for username, flags, groups in specs:
             user, created = user_model.objects.get_or_create(
@@ -410,7 +422,7 @@ class Command(BaseCommand):
                 if group is not None:
                     user.groups.add(group)
         self.stdout.write(
-            "Demo-only users admin, adviser and editor, password “changeme”. "
+            "Demo-only users admin, adviser, editor and manager, password “changeme”. "
             "Never create these on a real site."
         )
 
@@ -420,6 +432,19 @@ class Command(BaseCommand):
         group.permissions.add(
             *Permission.objects.filter(
                 content_type__app_label="anon_messaging", codename="change_reportingsettings"
+            ),
+            *Permission.objects.filter(
+                content_type__app_label="wagtailadmin", codename="access_admin"
+            ),
+        )
+        return group
+
+    def statistics_readers_group(self):
+        """The admin's door and the statistics: figures, and no case."""
+        group, _created = Group.objects.get_or_create(name=STATISTICS_READERS)
+        group.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="anon_messaging", codename="view_statistics"
             ),
             *Permission.objects.filter(
                 content_type__app_label="wagtailadmin", codename="access_admin"
@@ -442,16 +467,19 @@ class Command(BaseCommand):
         contact_form = ReportFormPage.objects.get(slug="with-contact-details")
 
         def report(number, form, what_happened, *, days_ago, **kwargs):
+            answers = [
+                {"label": "What happened?", "type": "multiline", "value": what_happened},
+                {
+                    "label": "What kind of behaviour was it?",
+                    "type": "checkboxes",
+                    "value": kwargs.pop("kinds", ["Bullying"]),
+                },
+            ]
             case, _code = cases.create_case(
                 route=form.reporting_route,
-                answers=[
-                    {"label": "What happened?", "type": "multiline", "value": what_happened},
-                    {
-                        "label": "What kind of behaviour was it?",
-                        "type": "checkboxes",
-                        "value": kwargs.pop("kinds", ["Bullying"]),
-                    },
-                ],
+                answers=answers,
+                # As the form does: categorised from the category question's answer.
+                categories=form.categories_for(answers),
                 site=site,
                 form_page=form,
                 submission_token=f"{DEMO_CASE_TOKEN}{number}",
