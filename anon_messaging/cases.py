@@ -197,6 +197,7 @@ def _create_case(
                     awaiting_reply=True,
                     awaiting_since=now,
                     response_due_at=policy.response_due(now),
+                    acknowledgement_due_at=deadlines.acknowledgement_due(now, policy.tz),
                     feedback_due_at=deadlines.feedback_due(now, None, policy.tz),
                     adviser_alert_pending=True,
                     assigned_team=team,

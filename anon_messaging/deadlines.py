@@ -258,11 +258,15 @@ def _marker(name, label, due, done_at, now):
     return StatutoryMarker(name=name, label=label, due=due, done_at=done_at, state=state)
 
 
+def acknowledgement_due(received, tz):
+    """When acknowledgement is due (EU 2019/1937 art. 9(1)(b)): 7 days after the report."""
+    return received.astimezone(tz) + timedelta(days=ACKNOWLEDGEMENT_DAYS)
+
+
 def feedback_due(received, acknowledged_at, tz):
     """When feedback is due (EU 2019/1937 art. 9(1)(f)): 3 months after the acknowledgement,
     or after the 7 days for it if none was sent."""
-    acknowledgement_due = received.astimezone(tz) + timedelta(days=ACKNOWLEDGEMENT_DAYS)
-    start = acknowledged_at.astimezone(tz) if acknowledged_at else acknowledgement_due
+    start = acknowledged_at.astimezone(tz) if acknowledged_at else acknowledgement_due(received, tz)
     return add_months(start, FEEDBACK_MONTHS)
 
 
@@ -288,13 +292,11 @@ def statutory_markers(case, policy=None, now=None):
     if not policy.statutory_deadlines:
         return []
     now = now or timezone.now()
-    received = case.created_at.astimezone(policy.tz)
-    acknowledgement_due = received + timedelta(days=ACKNOWLEDGEMENT_DAYS)
     return [
         _marker(
             "acknowledgement",
             gettext("Acknowledgement"),
-            acknowledgement_due,
+            acknowledgement_due(case.created_at, policy.tz),
             case.acknowledged_at,
             now,
         ),

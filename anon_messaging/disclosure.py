@@ -120,31 +120,50 @@ class SuppressedTable:
         return self.cells[-1][-1]
 
 
-def _bridges(hidden, rows, columns):
-    """The hidden cells that lie on no cycle of hidden cells (see the module docstring)."""
-    adjacency = defaultdict(set)
+def _graph(hidden):
+    adjacency = defaultdict(list)
     for i, j in hidden:
-        adjacency[("r", i)].add(("c", j))
-        adjacency[("c", j)].add(("r", i))
+        adjacency[("r", i)].append(("c", j))
+        adjacency[("c", j)].append(("r", i))
+    return adjacency
 
-    def connected_without(start, goal, skipped):
-        seen, stack = {start}, [start]
-        while stack:
-            node = stack.pop()
-            for other in adjacency[node]:
-                if {node, other} == skipped or other in seen:
-                    continue
-                if other == goal:
-                    return True
+
+def _bridges(hidden):
+    """The hidden cells that lie on no cycle of hidden cells (see the module docstring):
+    the bridges of the graph, found in one depth-first pass (Tarjan's low-link)."""
+    adjacency = _graph(hidden)
+    order, low, found = {}, {}, []
+
+    def visit(node, parent):
+        order[node] = low[node] = len(order)
+        for other in adjacency[node]:
+            if other == parent:
+                continue  # one cell per row and column pair, so no parallel edges
+            if other in order:
+                low[node] = min(low[node], order[other])
+            else:
+                visit(other, node)
+                low[node] = min(low[node], low[other])
+                if low[other] > order[node]:
+                    row, column = (node, other) if node[0] == "r" else (other, node)
+                    found.append((row[1], column[1]))
+
+    for node in sorted(adjacency):
+        if node not in order:
+            visit(node, None)
+    return sorted(found)
+
+
+def _side(adjacency, start, skipped):
+    """The nodes reached from ``start`` without crossing the edge ``skipped``."""
+    seen, stack = {start}, [start]
+    while stack:
+        node = stack.pop()
+        for other in adjacency[node]:
+            if {node, other} != skipped and other not in seen:
                 seen.add(other)
                 stack.append(other)
-        return False
-
-    return [
-        (i, j)
-        for i, j in sorted(hidden)
-        if not connected_without(("r", i), ("c", j), {("r", i), ("c", j)})
-    ]
+    return seen
 
 
 def hidden_positions(grid, threshold, forced=()):
@@ -156,23 +175,29 @@ def hidden_positions(grid, threshold, forced=()):
     }
     hidden |= {(i, j) for i, j in forced if grid[i][j] > 0}
     while True:
-        bridges = _bridges(hidden, rows, columns)
+        bridges = _bridges(hidden)
         if not bridges:
             return hidden
         i, j = bridges[0]
+        # Hiding a cell that joins the bridge's two sides puts the bridge on a cycle.
+        adjacency = _graph(hidden)
+        edge = {("r", i), ("c", j)}
+        row_side = _side(adjacency, ("r", i), edge)
+        column_side = _side(adjacency, ("c", j), edge)
         candidates = [
             (grid[i][k], (i, k)) for k in range(columns) if (i, k) not in hidden and grid[i][k]
         ] + [(grid[k][j], (k, j)) for k in range(rows) if (k, j) not in hidden and grid[k][j]]
-        # Prefer a cell that closes a cycle through the bridge; else the smallest in its
-        # lines; else the smallest anywhere. Each step hides one more non-zero cell, and
-        # with every non-zero cell hidden there is no bridge, so this ends.
         closing = [
-            item
-            for item in sorted(candidates)
-            if (i, j) not in _bridges(hidden | {item[1]}, rows, columns)
+            (value, (a, b))
+            for value, (a, b) in candidates
+            if (("r", a) in row_side and ("c", b) in column_side)
+            or (("r", a) in column_side and ("c", b) in row_side)
         ]
+        # The smallest cell that closes a cycle; else the smallest in the bridge's lines;
+        # else the smallest anywhere. Each step hides one more non-zero cell, and with
+        # every non-zero cell hidden there is no bridge, so this ends.
         if closing:
-            hidden.add(closing[0][1])
+            hidden.add(min(closing)[1])
             continue
         if candidates:
             hidden.add(min(candidates)[1])

@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import Case as When_
-from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Min, Q, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, IntegerField, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
@@ -186,22 +185,23 @@ def _cases_in(year, site_id):
     return cases
 
 
-def _month_index(year, month_start):
-    """0..11 for a truncated month (a datetime from TruncMonth, or a date)."""
-    if month_start is None:
-        return None
-    return (month_start.year - year.start.year) * 12 + month_start.month - year.start.month
-
-
-def _case_rows(cases, year, tz, now):
-    """One grouped query: a count per month and per value of every one-per-case figure."""
-    seven_days = ExpressionWrapper(
-        F("created_at") + timedelta(days=deadlines.ACKNOWLEDGEMENT_DAYS),
-        output_field=DateTimeField(),
+def _month_of_year(year):
+    """0..11: the month of the year a case arrived in, as comparisons with the months'
+    first moments (in the site's zone). Plain comparisons on an indexed column: no
+    per-row date function, which SQLite would run in Python for every row."""
+    starts = year.months()[1:]
+    return When_(
+        *[When(created_at__lt=start, then=Value(index)) for index, start in enumerate(starts)],
+        default=Value(len(starts)),
+        output_field=IntegerField(),
     )
+
+
+def _case_rows(cases, year, now):
+    """One grouped query: a count per month and per value of every one-per-case figure."""
     return list(
         cases.annotate(
-            month=TruncMonth("created_at", tzinfo=tz),
+            month=_month_of_year(year),
             closed=When_(
                 When(status=Case.Status.CLOSED, then=Value("closed")), default=Value("open")
             ),
@@ -211,9 +211,10 @@ def _case_rows(cases, year, tz, now):
                 default=Value("none"),
             ),
             acknowledgement=When_(
-                When(acknowledged_at__lte=seven_days, then=Value("met")),
+                When(acknowledged_at__lte=F("acknowledgement_due_at"), then=Value("met")),
                 When(
-                    Q(acknowledged_at__isnull=True) & Q(created_at__gt=now - timedelta(days=7)),
+                    Q(acknowledged_at__isnull=True)
+                    & Q(created_at__gt=now - timedelta(days=deadlines.ACKNOWLEDGEMENT_DAYS)),
                     then=Value("pending"),
                 ),
                 default=Value("missed"),
@@ -245,10 +246,10 @@ def _case_rows(cases, year, tz, now):
     )
 
 
-def _pair_rows(cases, relation, tz):
+def _pair_rows(cases, relation, year):
     """Counts per month and per related row (categories, outcomes): one grouped query."""
     return list(
-        cases.annotate(month=TruncMonth("created_at", tzinfo=tz))
+        cases.annotate(month=_month_of_year(year))
         .values("month", relation)
         .annotate(count=Count("pk"))
         .order_by()
@@ -257,13 +258,14 @@ def _pair_rows(cases, relation, tz):
 
 def _median_working_days(cases, replied):
     """The median working days to a first reply, from the ``replied`` cases: the middle
-    one or two values, read by the database in order (no case is loaded)."""
-    if not replied:
-        return None
+    one or two values, read by the database in order (no case is loaded). One query
+    whatever ``replied`` is, so the page's queries do not depend on the figures."""
     values = list(
         cases.filter(first_reply_working_days__isnull=False)
         .order_by("first_reply_working_days")
-        .values_list("first_reply_working_days", flat=True)[(replied - 1) // 2 : replied // 2 + 1]
+        .values_list("first_reply_working_days", flat=True)[
+            max(0, (replied - 1) // 2) : max(1, replied // 2 + 1)
+        ]
     )
     if not values:
         return None
@@ -309,7 +311,7 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
         wanted = [key for key in wanted if key not in STATUTORY_FIGURES]
 
     cases = _cases_in(year, site_id)
-    rows = _case_rows(cases, year, tz, now)
+    rows = _case_rows(cases, year, now)
     location_names = {item.pk: item.name for item in LocationType.objects.all()}
     route_labels = dict(Case.Route.choices)
     grids = {
@@ -323,7 +325,7 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
         "messaging": _Grid([True, False]),
     }
     for row in rows:
-        month, count = _month_index(year, row["month"]), row["count"]
+        month, count = row["month"], row["count"]
         grids["received"].add("all", month, count)
         grids["route"].add(row["route"], month, count)
         grids["location"].add(row["location_type_id"], month, count)
@@ -337,17 +339,15 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
     category_names = {item.pk: item.name for item in CaseCategory.objects.all()}
     grids["category"] = _Grid([*category_names, None])
     if "category" in wanted:
-        for row in _pair_rows(cases, "categories", tz):
-            grids["category"].add(row["categories"], _month_index(year, row["month"]), row["count"])
+        for row in _pair_rows(cases, "categories", year):
+            grids["category"].add(row["categories"], row["month"], row["count"])
     outcome_names = {item.pk: item.name for item in CaseOutcome.objects.all()}
     grids["outcome"] = _Grid(list(outcome_names))
     if "outcome" in wanted:
         closed = cases.filter(status=Case.Status.CLOSED)
-        for row in _pair_rows(closed, "outcomes", tz):
+        for row in _pair_rows(closed, "outcomes", year):
             if row["outcomes"] is not None:
-                grids["outcome"].add(
-                    row["outcomes"], _month_index(year, row["month"]), row["count"]
-                )
+                grids["outcome"].add(row["outcomes"], row["month"], row["count"])
 
     labels = {
         "received": {"all": gettext("Reports received")},
@@ -426,7 +426,8 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
                 note=note,
             )
         )
-    summaries = _summaries(suppressed, cases, threshold, wanted)
+    replied = sum(sum(grids["first_reply"].counts[key]) for key in ("met", "late"))
+    summaries = _summaries(suppressed, cases, threshold, wanted, replied)
     return Report(
         year=year, granularity=granularity, threshold=threshold, figures=shown, summaries=summaries
     )
@@ -439,7 +440,7 @@ def _share(part, whole):
     return f"{round(100 * part.value / whole.value)}%"
 
 
-def _summaries(suppressed, cases, threshold, wanted):
+def _summaries(suppressed, cases, threshold, wanted, all_replied):
     hidden = gettext("not shown: too few cases to show without singling anyone out")
     summaries = []
     if "first_reply" in wanted:
@@ -452,9 +453,9 @@ def _summaries(suppressed, cases, threshold, wanted):
         summaries.append(
             Summary(gettext("First replies within the promised time"), share or hidden)
         )
-        median = None
-        if replied and replied > threshold:
-            median = _median_working_days(cases, replied)
+        median = _median_working_days(cases, all_replied)
+        if not (replied and replied > threshold):
+            median = None
         summaries.append(
             Summary(
                 gettext("Median time to a first reply"),

@@ -396,9 +396,9 @@ def _plan_case(index, reference, bench_site, snapshots, contact_snapshots, hashe
     if case.acknowledged_at is not None:
         case.first_reply_working_days = round(rng.uniform(0.1, 5), 2)
         case.first_reply_on_time = case.first_reply_working_days <= 3
+    case.acknowledgement_due_at = created + timedelta(days=deadlines.ACKNOWLEDGEMENT_DAYS)
     case.feedback_due_at = deadlines.add_months(
-        case.acknowledged_at or created + timedelta(days=deadlines.ACKNOWLEDGEMENT_DAYS),
-        deadlines.FEEDBACK_MONTHS,
+        case.acknowledged_at or case.acknowledgement_due_at, deadlines.FEEDBACK_MONTHS
     )
     categories = []
     if bench_site.category_ids:
