@@ -197,53 +197,55 @@ def _month_of_year(year):
     )
 
 
-def _case_rows(cases, year, now):
-    """One grouped query: a count per month and per value of every one-per-case figure."""
-    return list(
-        cases.annotate(
-            month=_month_of_year(year),
-            closed=When_(
-                When(status=Case.Status.CLOSED, then=Value("closed")), default=Value("open")
-            ),
-            reply=When_(
-                When(first_reply_on_time=True, then=Value("met")),
-                When(first_reply_on_time=False, then=Value("late")),
-                default=Value("none"),
-            ),
-            acknowledgement=When_(
-                When(acknowledged_at__lte=F("acknowledgement_due_at"), then=Value("met")),
-                When(
-                    Q(acknowledged_at__isnull=True)
-                    & Q(created_at__gt=now - timedelta(days=deadlines.ACKNOWLEDGEMENT_DAYS)),
-                    then=Value("pending"),
-                ),
-                default=Value("missed"),
-            ),
-            feedback=When_(
-                When(
-                    Q(status=Case.Status.CLOSED) & Q(closed_at__lte=F("feedback_due_at")),
-                    then=Value("met"),
-                ),
-                When(
-                    ~Q(status=Case.Status.CLOSED) & Q(feedback_due_at__gt=now),
-                    then=Value("pending"),
-                ),
-                default=Value("missed"),
-            ),
+def _one_per_case_cells(now, location_ids):
+    """``{(table, row): condition}`` for every row of the tables in which each case counts
+    once: the database counts each condition per month in one pass."""
+    closed = Q(status=Case.Status.CLOSED)
+    anonymous = Q(route=Case.Route.ANONYMOUS)
+    cells = {("received", "all"): Q()}
+    cells.update({("route", route): Q(route=route) for route in Case.Route.values})
+    cells.update({("location", pk): Q(location_type_id=pk) for pk in location_ids})
+    cells[("location", None)] = Q(location_type__isnull=True)
+    cells[("status", "open")] = ~closed
+    cells[("status", "closed")] = closed
+    cells[("first_reply", "met")] = Q(first_reply_on_time=True)
+    cells[("first_reply", "late")] = Q(first_reply_on_time=False)
+    cells[("first_reply", "none")] = Q(first_reply_on_time__isnull=True)
+    acknowledged_in_time = Q(acknowledged_at__lte=F("acknowledgement_due_at"))
+    not_yet_due = Q(acknowledged_at__isnull=True) & Q(
+        created_at__gt=now - timedelta(days=deadlines.ACKNOWLEDGEMENT_DAYS)
+    )
+    cells[("acknowledgement", "met")] = acknowledged_in_time
+    cells[("acknowledgement", "pending")] = ~acknowledged_in_time & not_yet_due
+    cells[("acknowledgement", "missed")] = ~acknowledged_in_time & ~not_yet_due
+    fed_back = closed & Q(closed_at__lte=F("feedback_due_at"))
+    feedback_pending = ~closed & Q(feedback_due_at__gt=now)
+    cells[("feedback", "met")] = fed_back
+    cells[("feedback", "pending")] = feedback_pending
+    cells[("feedback", "missed")] = ~fed_back & ~feedback_pending
+    cells[("messaging", True)] = anonymous & Q(messaging_enabled=True)
+    cells[("messaging", False)] = anonymous & Q(messaging_enabled=False)
+    return cells
+
+
+def _case_counts(cases, year, cells):
+    """One query, one row per month: ``Count`` of every cell's condition (conditional
+    aggregation, so the database does the counting and Python reads 12 rows)."""
+    names = {f"cell_{index}": key for index, key in enumerate(cells)}
+    rows = (
+        cases.annotate(month=_month_of_year(year))
+        .values("month")
+        .annotate(
+            **{
+                name: Count("pk", filter=cells[key]) if cells[key] else Count("pk")
+                for name, key in names.items()
+            }
         )
-        .values(
-            "month",
-            "route",
-            "location_type_id",
-            "messaging_enabled",
-            "closed",
-            "reply",
-            "acknowledgement",
-            "feedback",
-        )
-        .annotate(count=Count("pk"))
         .order_by()
     )
+    return [
+        (row["month"], key, row[name]) for row in rows for name, key in names.items() if row[name]
+    ]
 
 
 def _pair_rows(cases, relation, year):
@@ -311,7 +313,6 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
         wanted = [key for key in wanted if key not in STATUTORY_FIGURES]
 
     cases = _cases_in(year, site_id)
-    rows = _case_rows(cases, year, now)
     location_names = {item.pk: item.name for item in LocationType.objects.all()}
     route_labels = dict(Case.Route.choices)
     grids = {
@@ -324,17 +325,9 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
         "feedback": _Grid(["met", "missed", "pending"]),
         "messaging": _Grid([True, False]),
     }
-    for row in rows:
-        month, count = row["month"], row["count"]
-        grids["received"].add("all", month, count)
-        grids["route"].add(row["route"], month, count)
-        grids["location"].add(row["location_type_id"], month, count)
-        grids["status"].add(row["closed"], month, count)
-        grids["first_reply"].add(row["reply"], month, count)
-        grids["acknowledgement"].add(row["acknowledgement"], month, count)
-        grids["feedback"].add(row["feedback"], month, count)
-        if row["route"] == Case.Route.ANONYMOUS:
-            grids["messaging"].add(bool(row["messaging_enabled"]), month, count)
+    cells = _one_per_case_cells(now, list(location_names))
+    for month, (table, row_key), count in _case_counts(cases, year, cells):
+        grids[table].add(row_key, month, count)
 
     category_names = {item.pk: item.name for item in CaseCategory.objects.all()}
     grids["category"] = _Grid([*category_names, None])
