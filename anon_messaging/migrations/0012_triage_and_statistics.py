@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['site', 'created_at', 'route', 'status', 'location_type', 'messaging_enabled', 'first_reply_on_time', 'first_reply_working_days', 'acknowledged_at', 'acknowledgement_due_at', 'closed_at', 'feedback_due_at'], name='am_case_statistics'),
+            index=models.Index(fields=['site', 'created_at', 'route', 'status', 'location_type', 'messaging_enabled', 'first_reply_on_time', 'first_reply_working_days', 'acknowledged_at', 'acknowledgement_due_at', 'closed_at', 'feedback_due_at', 'id'], name='am_case_statistics'),
         ),
     ]
 
