@@ -344,3 +344,28 @@ def test_the_public_page_is_cached(reporter_site):
         html = client.get("/figures/").content.decode()
     assert "10" in shown_cells(html)[0]  # the cached figures, until they expire
     assert not any('"anon_messaging_case"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_mangled_choice_shows_the_current_year_and_never_fails(manager):
+    add_cases(5)
+    client = logged_in(manager)
+    for query in ("?year=abc&by=week", "?year=1900", "?by=term&year=99999999999", "?format=pdf"):
+        response = client.get(URL + query)
+        assert response.status_code == 200, query
+        assert "Reports received" in response.content.decode()
+
+
+def test_the_demos_manager_sees_the_statistics_and_its_adviser_does_not(demo_site):
+    manager_client, adviser_client = Client(), Client()
+    assert manager_client.login(username="manager", password="changeme")  # noqa: S106
+    assert adviser_client.login(username="adviser", password="changeme")  # noqa: S106
+    html = manager_client.get(URL).content.decode()
+    assert "Reports by category" in html
+    assert adviser_client.get(URL).status_code == 404
+    assert manager_client.get(LIST_URL).status_code != 200
+    for case in Case.objects.all():
+        assert case.reference not in html
+        assert manager_client.get(case_url(case)).status_code == 404
+    # The demo's forms file reports by the behaviour question: its seeded cases too.
+    harassment = Case.objects.get(categories__name="Harassment or stalking")
+    assert "late at night" in harassment.answers[0]["value"]
