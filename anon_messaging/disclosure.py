@@ -23,6 +23,10 @@ suppression so that no hidden cell can be worked out from the totals or other ce
   every table's totals row) is hidden in all of them or in none:
   ``suppress_tables`` repeats until the hidden identities agree.
 
+* **Coarser views.** A coarser view of the same counts (terms from months) is made from
+  the suppressed fine view by ``coarsen``: a coarse cell is shown only when every cell
+  it adds up is, so the two views cannot be played against each other.
+
 A hidden cell leaves here as ``Cell(value=None, suppressed=True)``: the number itself is
 never handed to a template, a chart or a CSV writer.
 """
@@ -37,6 +41,7 @@ MINIMUM_THRESHOLD = 2
 
 __all__ = [
     "Cell",
+    "coarsen",
     "DEFAULT_THRESHOLD",
     "MINIMUM_THRESHOLD",
     "SuppressedTable",
@@ -81,11 +86,13 @@ class Table:
 
     counts: list[list[int]]
     identities: dict[tuple[int, int], object] = field(default_factory=dict)
+    # The number of columns, for a table with no rows (an empty list of outcomes).
+    width: int | None = None
 
     @property
     def shape(self):
         rows = len(self.counts)
-        return rows, (len(self.counts[0]) if rows else 0)
+        return rows, (len(self.counts[0]) if rows else self.width or 0)
 
     def with_margins(self):
         """The counts with a totals column and a totals row: ``(rows + 1) x (columns + 1)``."""
@@ -246,3 +253,23 @@ def suppress_tables(tables, threshold):
         )
         for grid, hidden in zip(grids, results, strict=True)
     ]
+
+
+def coarsen(table, groups):
+    """A coarser view of a suppressed table: its columns added up in ``groups`` (lists of
+    column indexes; the totals column is kept as it is). A group's cell is shown only
+    when every cell in it is shown, so every number of the coarse view is a sum of numbers
+    the fine view shows: comparing the two views (months and terms) works nothing out
+    that the fine view does not show already."""
+    rows = []
+    for row in table.cells:
+        coarse = []
+        for group in groups:
+            cells = [row[index] for index in group]
+            if any(cell.suppressed for cell in cells):
+                coarse.append(Cell(None, True))
+            else:
+                coarse.append(Cell(sum(cell.value for cell in cells)))
+        coarse.append(row[-1])
+        rows.append(tuple(coarse))
+    return SuppressedTable(cells=tuple(rows))

@@ -307,7 +307,10 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
     tz = deadlines.policy_for_site(site_id).tz
     threshold = disclosure.valid_threshold(site_settings.statistics_threshold)
     year = year or current_academic_year(site_settings.academic_year_start_month, tz, now)
-    columns = columns_for(year, granularity)
+    # Always suppressed by month; a term is the sum of its months (disclosure.coarsen),
+    # so the month and term views of a year cannot be compared to work a count out.
+    columns = columns_for(year, BY_MONTH)
+    shown_columns = columns_for(year, granularity)
     wanted = [key for key in (figures or FIGURE_KEYS) if key in FIGURE_KEYS]
     if not site_settings.statutory_deadlines:
         wanted = [key for key in wanted if key not in STATUTORY_FIGURES]
@@ -396,8 +399,11 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
             for j in range(width):
                 identities[(height, j)] = ("route", Case.Route.ANONYMOUS, j)
             identities[(height, width)] = ("route", Case.Route.ANONYMOUS, "all")
-        tables.append(disclosure.Table(counts=counts, identities=identities))
+        tables.append(disclosure.Table(counts=counts, identities=identities, width=width))
     suppressed = dict(zip(keys, disclosure.suppress_tables(tables, threshold), strict=True))
+    if granularity != BY_MONTH:
+        groups = [column.months for column in shown_columns]
+        suppressed = {key: disclosure.coarsen(table, groups) for key, table in suppressed.items()}
 
     titles = dict(FIGURES)
     shown = []
@@ -413,7 +419,7 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
                 key=key,
                 title=str(titles[key]),
                 row_labels=[str(labels[key].get(row, row)) for row in grids[key].row_keys],
-                columns=[column.label for column in columns],
+                columns=[column.label for column in shown_columns],
                 table=suppressed[key],
                 rows_partition=key not in ("category", "outcome"),
                 note=note,

@@ -147,3 +147,21 @@ def test_the_threshold_is_never_below_two():
     assert disclosure.valid_threshold(None) == disclosure.DEFAULT_THRESHOLD
     (result,) = disclosure.suppress_tables([disclosure.Table(counts=[[2, 40], [40, 40]])], 1)
     assert result.cells[0][0].suppressed
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables(max_rows=4, max_columns=8), THRESHOLDS, st.integers(1, 4))
+def test_a_coarser_view_shows_only_sums_of_shown_cells(counts, threshold, width):
+    (fine,) = disclosure.suppress_tables([disclosure.Table(counts=counts)], threshold)
+    columns = len(counts[0])
+    groups = [list(range(start, min(start + width, columns))) for start in range(0, columns, width)]
+    coarse = disclosure.coarsen(fine, groups)
+    for fine_row, coarse_row in zip(fine.cells, coarse.cells, strict=True):
+        assert coarse_row[-1] == fine_row[-1]
+        for group, cell in zip(groups, coarse_row[:-1], strict=True):
+            parts = [fine_row[index] for index in group]
+            if cell.suppressed:
+                assert cell.value is None and any(part.suppressed for part in parts)
+            else:
+                assert cell.value == sum(part.value for part in parts)
+                assert not disclosure.is_small(cell.value, threshold)
