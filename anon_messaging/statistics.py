@@ -436,7 +436,7 @@ def _share(part, whole):
     """ "42%" of two shown counts; None when either is hidden or the whole is 0."""
     if part.suppressed or whole.suppressed or not whole.value:
         return None
-    return f"{round(100 * part.value / whole.value)}%"
+    return gettext("%(percent)d%%") % {"percent": round(100 * part.value / whole.value)}
 
 
 def _summaries(suppressed, cases, threshold, wanted, all_replied):
