@@ -25,3 +25,17 @@ def test_the_manager_reads_the_statistics_and_axe_finds_no_violation(open_sessio
     assert table["x"] >= chart["x"] + chart["width"] - 1  # beside it at 1280 px
     found = axe_violations(page)
     assert not found, describe_violations(found)
+
+
+def test_the_demos_published_figures_read_well_at_any_width(open_session):
+    page = open_session().page
+    page.goto("/support/figures/")
+    expect(page.get_by_role("heading", name="Reports in figures", level=1)).to_be_visible()
+    expect(page.get_by_role("table", name="Reports by route")).to_be_visible()
+    expect(page.get_by_role("img", name="Reports received, by period")).to_be_visible()
+    found = axe_violations(page)
+    assert not found, describe_violations(found)
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    found = axe_violations(page)
+    assert not found, describe_violations(found)

@@ -13,7 +13,13 @@ from wagtail.models import Page, Site
 
 from anon_messaging import cases, deadlines, file_cleaning, reporting_settings, site_setup
 from anon_messaging.models import Case, CaseOutcome, Message, ReportingFooterLink
-from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
+from anon_messaging.pages import (
+    MessagingPage,
+    ReportFormField,
+    ReportFormPage,
+    StatisticsPage,
+    SupportPage,
+)
 from home.models import HomePage
 
 DEMO_PASSWORD = "changeme"  # noqa: S105 - demo only, printed in the README
@@ -292,6 +298,18 @@ class Command(BaseCommand):
             intro="<p>This reporting service is not an emergency service.</p>",
             search_description="Who to call if you or someone else is in danger now.",
             body=[("text", EMERGENCY_BODY)],
+        )
+        # Published figures: suppressed counts only, as an editor would place them.
+        self.child(
+            support,
+            StatisticsPage,
+            "figures",
+            "Reports in figures",
+            intro="<p>How many reports we received this academic year, and how we "
+            "responded. Counts small enough to point at anyone are never shown.</p>",
+            search_description="How many reports we received this year, and how we responded.",
+            granularity="term",
+            tables="received,route,category,status,first_reply",
         )
 
         site = Site.objects.get(root_page=home)
