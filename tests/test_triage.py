@@ -187,3 +187,17 @@ def test_the_editor_may_only_name_a_choice_question_of_the_form(reporter_site, s
     assert response.status_code == 302
     saved = ReportFormPage.objects.get(pk=page.pk).get_latest_revision_as_object()
     assert saved.category_question == ("What kind of behaviour was it?")
+
+
+def test_a_category_recorded_on_a_case_cannot_be_deleted(cast, assigned_case, lists):
+    client = logged_in(cast.superuser)
+    assigned_case.categories.add(lists["bullying"])
+    url = f"/admin/anon_messaging/casecategory/delete/{lists['bullying'].pk}/"
+    response = client.post(url, follow=True)
+    assert "is recorded on cases, so it cannot be deleted" in response.content.decode()
+    assert CaseCategory.objects.filter(pk=lists["bullying"].pk).exists()
+    unused = f"/admin/anon_messaging/casecategory/delete/{lists['hate'].pk}/"
+    assert client.post(unused).status_code == 302
+    assert not CaseCategory.objects.filter(pk=lists["hate"].pk).exists()
+    # Advisers do not edit the lists.
+    assert logged_in(cast.assigned).get("/admin/anon_messaging/casecategory/").status_code != 200
