@@ -30,6 +30,7 @@ ESCALATION_SENT = "anon_messaging.escalation_sent"
 DELETED_AFTER_RETENTION = "anon_messaging.case.deleted_after_retention"
 IDENTITY_QUESTIONS_CONFIRMED = "anon_messaging.form.identity_questions_confirmed"
 ATTACHMENT_OPENED = "anon_messaging.case.attachment_opened"
+TRIAGE_CHANGED = "anon_messaging.case.triage_changed"
 
 
 def record(instance, action, *, user=None, data=None, revision=None):
@@ -159,6 +160,43 @@ class AttachmentOpenedFormatter(LogFormatter):
         return gettext("Opened attachment %(number)s") % {"number": data.get("attachment", "?")}
 
 
+class TriageChangedFormatter(LogFormatter):
+    label = _("Change triage")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        before, after = data.get("from") or {}, data.get("to") or {}
+        parts = []
+        if before.get("categories") != after.get("categories"):
+            parts.append(
+                gettext("categories: %(categories)s")
+                % {"categories": ", ".join(after.get("categories") or []) or gettext("none")}
+            )
+        if before.get("location_type") != after.get("location_type"):
+            parts.append(
+                gettext("location type: %(location)s")
+                % {"location": after.get("location_type") or gettext("none")}
+            )
+        if before.get("risk_level") != after.get("risk_level"):
+            parts.append(
+                gettext("risk level: %(risk)s") % {"risk": _risk_label(after.get("risk_level"))}
+            )
+        if before.get("safeguarding_concern") != after.get("safeguarding_concern"):
+            parts.append(
+                gettext("safeguarding concern raised")
+                if after.get("safeguarding_concern")
+                else gettext("safeguarding concern cleared")
+            )
+        return gettext("Triage changed: %(changes)s") % {"changes": "; ".join(parts)}
+
+
+def _risk_label(value):
+    try:
+        return Case.RiskLevel(value or "").label
+    except ValueError:
+        return value
+
+
 class DeletedAfterRetentionFormatter(LogFormatter):
     label = _("Delete after the retention period")
 
@@ -204,3 +242,4 @@ def register_case_log_actions(actions):
     actions.register_action(IDENTITY_QUESTIONS_CONFIRMED)(IdentityQuestionsConfirmedFormatter)
     actions.register_action(DELETED_AFTER_RETENTION)(DeletedAfterRetentionFormatter)
     actions.register_action(ATTACHMENT_OPENED)(AttachmentOpenedFormatter)
+    actions.register_action(TRIAGE_CHANGED)(TriageChangedFormatter)

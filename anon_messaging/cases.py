@@ -118,14 +118,24 @@ def _attach(case, files, keys, *, sender, when, message=None, author=None):
 
 
 def create_case(
-    *, route, answers, site, form_page, submission_token, opt_in, contact=None, files=()
+    *,
+    route,
+    answers,
+    site,
+    form_page,
+    submission_token,
+    opt_in,
+    contact=None,
+    files=(),
+    categories=(),
 ):
     """Store a report atomically. Returns ``(case, code)``; code is None without opt-in.
 
     The code is hashed before the transaction opens, so the write lock is short,
     and it is returned only after the case is committed. ``codes.Busy`` is raised,
     with nothing stored, when the process has no argon2 slot free. ``files`` (cleaned
-    by ``file_cleaning``) are stored with the case or not at all.
+    by ``file_cleaning``) are stored with the case or not at all; ``categories`` (from the
+    form's category question) are recorded with it.
     """
     code = codes.generate_code() if opt_in else None
     code_hash = codes.hash_code(code) if code else None
@@ -146,6 +156,7 @@ def create_case(
             now=now,
             files=files,
             keys=keys,
+            categories=categories,
         )
     except BaseException:
         discard_files(keys)
@@ -171,7 +182,9 @@ def _create_case(
     now,
     files,
     keys,
+    categories,
 ):
+    policy = deadlines.policy_for_site(site)
     for _attempt in range(_MAX_COLLISION_RETRIES):
         try:
             with transaction.atomic():
@@ -189,11 +202,15 @@ def _create_case(
                     created_at=now,
                     awaiting_reply=True,
                     awaiting_since=now,
-                    response_due_at=deadlines.response_due_at(site, now),
+                    response_due_at=policy.response_due(now),
+                    acknowledgement_due_at=deadlines.acknowledgement_due(now, policy.tz),
+                    feedback_due_at=deadlines.feedback_due(now, None, policy.tz),
                     adviser_alert_pending=True,
                     assigned_team=team,
                 )
                 case.save()
+                if categories:
+                    case.categories.set(categories)
                 if route == Case.Route.CONTACT and contact:
                     ContactDetails.objects.create(case=case, **contact)
                 _attach(case, files, keys, sender=Message.Sender.REPORTER, when=now)
@@ -239,6 +256,9 @@ def _post_message(case, *, sender, body, author, files, keys):
             message=message,
             author=author if sender == Message.Sender.ADVISER else None,
         )
+        first_reply = sender == Message.Sender.ADVISER and locked.acknowledged_at is None
+        if first_reply:
+            _record_first_reply(locked, now)
         locked.record_message(sender, now)
         update_fields = [
             "last_reporter_message_at",
@@ -250,6 +270,9 @@ def _post_message(case, *, sender, body, author, files, keys):
             "reminder_sent_at",
             "escalation_sent_at",
             "adviser_alert_pending",
+            "first_reply_working_days",
+            "first_reply_on_time",
+            "feedback_due_at",
         ]
         if sender == Message.Sender.REPORTER:
             if locked.awaiting_since == now:
@@ -259,6 +282,18 @@ def _post_message(case, *, sender, body, author, files, keys):
                 update_fields.append("status")
         locked.save(update_fields=update_fields)
     return message
+
+
+def _record_first_reply(case, when):
+    """The statistics' figures of a first reply (or first response elsewhere), set once, on
+    the case in memory; the caller saves ``first_reply_working_days``,
+    ``first_reply_on_time`` and ``feedback_due_at``."""
+    case.first_reply_working_days, case.first_reply_on_time = deadlines.first_reply_figures(
+        case, when
+    )
+    case.feedback_due_at = deadlines.feedback_due(
+        case.created_at, when, deadlines.policy_for_site(case.site_id).tz
+    )
 
 
 def conversation_window(case, earlier=0):
@@ -424,15 +459,55 @@ def record_response_elsewhere(case, *, user):
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if not locked.awaiting_reply:
             raise CaseActionRefused(gettext("This case is not waiting for a response."))
+        if locked.acknowledged_at is None:
+            _record_first_reply(locked, now)
+            locked.acknowledged_at = now
         locked.awaiting_reply = False
         locked.awaiting_since = None
         locked.response_due_at = None
-        locked.acknowledged_at = locked.acknowledged_at or now
         locked.save(
-            update_fields=["awaiting_reply", "awaiting_since", "response_due_at", "acknowledged_at"]
+            update_fields=[
+                "awaiting_reply",
+                "awaiting_since",
+                "response_due_at",
+                "acknowledged_at",
+                "first_reply_working_days",
+                "first_reply_on_time",
+                "feedback_due_at",
+            ]
         )
         audit.record(locked, audit.RESPONDED_ELSEWHERE, user=user)
     return locked
+
+
+def set_triage(case, *, user, categories, location_type, risk_level, safeguarding_concern):
+    """Record the case's triage: categories, location type, risk level, safeguarding flag.
+
+    Audited with the names before and after (never report text)."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        before = _triage_of(locked)
+        locked.location_type = location_type
+        locked.risk_level = risk_level or ""
+        locked.safeguarding_concern = bool(safeguarding_concern)
+        locked.save(update_fields=["location_type", "risk_level", "safeguarding_concern"])
+        locked.categories.set(categories)
+        after = _triage_of(locked)
+        if before == after:
+            raise CaseActionRefused(gettext("Nothing was changed: the triage is as it was."))
+        audit.record(locked, audit.TRIAGE_CHANGED, user=user, data={"from": before, "to": after})
+    case.location_type, case.risk_level = locked.location_type, locked.risk_level
+    case.safeguarding_concern = locked.safeguarding_concern
+    return locked
+
+
+def _triage_of(case):
+    return {
+        "categories": sorted(category.name for category in case.categories.all()),
+        "location_type": case.location_type.name if case.location_type else None,
+        "risk_level": case.risk_level,
+        "safeguarding_concern": case.safeguarding_concern,
+    }
 
 
 def log_contact_details_viewed(case, *, user):

@@ -106,6 +106,8 @@ DEFAULTS = {
     # How long a site's working calendar stays cached. Changes made in the admin drop
     # it at once; this bounds staleness in processes that do not share the cache.
     "DEADLINES_CACHE_SECONDS": 300,
+    # How long a public statistics page keeps its (suppressed) figures before counting again.
+    "STATISTICS_CACHE_SECONDS": 900,
     # Words and phrases that, in a question's label, ask who the reporter is: an anonymous
     # form's question holding one is flagged in the editor and refused at publish unless
     # confirmed (form_rules.py). One list per language code; the lists of every language the
@@ -424,6 +426,7 @@ RULES = {
     "REMINDER_SCAN_MINUTES": _int(1, why="a schedule needs an interval of at least a minute"),
     "REMINDER_TASK_TIMEOUT": _int(1, why="the scan needs time to run"),
     "DEADLINES_CACHE_SECONDS": _int(0),
+    "STATISTICS_CACHE_SECONDS": _int(0),
     # Any language code may be added; each holds a list of words.
     "IDENTITY_WORDS": OpenKeys(dict.fromkeys(DEFAULTS["IDENTITY_WORDS"], _WORD_LIST), _WORD_LIST),
     "ATTACHMENT_STORAGE": _STRING,

@@ -258,6 +258,28 @@ def _marker(name, label, due, done_at, now):
     return StatutoryMarker(name=name, label=label, due=due, done_at=done_at, state=state)
 
 
+def acknowledgement_due(received, tz):
+    """When acknowledgement is due (EU 2019/1937 art. 9(1)(b)): 7 days after the report."""
+    return received.astimezone(tz) + timedelta(days=ACKNOWLEDGEMENT_DAYS)
+
+
+def feedback_due(received, acknowledged_at, tz):
+    """When feedback is due (EU 2019/1937 art. 9(1)(f)): 3 months after the acknowledgement,
+    or after the 7 days for it if none was sent."""
+    start = acknowledged_at.astimezone(tz) if acknowledged_at else acknowledgement_due(received, tz)
+    return add_months(start, FEEDBACK_MONTHS)
+
+
+def first_reply_figures(case, when):
+    """``(working days, on time)`` of a first reply sent at ``when``, for the statistics:
+    the working time since the report on the site's calendar, and whether it came by the
+    reply's due time (the promise the reporter was given)."""
+    policy = policy_for_site(case.site_id)
+    working_days = round(policy.calendar.working_days_between(case.created_at, when), 2)
+    due = case.response_due_at or policy.response_due(case.created_at)
+    return working_days, when <= due
+
+
 def statutory_markers(case, policy=None, now=None):
     """Acknowledgement and feedback deadlines (EU 2019/1937 art. 9), or [] if switched off.
 
@@ -270,21 +292,21 @@ def statutory_markers(case, policy=None, now=None):
     if not policy.statutory_deadlines:
         return []
     now = now or timezone.now()
-    received = case.created_at.astimezone(policy.tz)
-    acknowledgement_due = received + timedelta(days=ACKNOWLEDGEMENT_DAYS)
-    feedback_from = (
-        case.acknowledged_at.astimezone(policy.tz) if case.acknowledged_at else acknowledgement_due
-    )
-    feedback_due = add_months(feedback_from, FEEDBACK_MONTHS)
     return [
         _marker(
             "acknowledgement",
             gettext("Acknowledgement"),
-            acknowledgement_due,
+            acknowledgement_due(case.created_at, policy.tz),
             case.acknowledged_at,
             now,
         ),
-        _marker("feedback", gettext("Feedback"), feedback_due, case.closed_at, now),
+        _marker(
+            "feedback",
+            gettext("Feedback"),
+            feedback_due(case.created_at, case.acknowledged_at, policy.tz),
+            case.closed_at,
+            now,
+        ),
     ]
 
 

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -27,6 +28,7 @@ from wagtail.models import BaseLogEntry, BaseLogEntryManager, Orderable
 from . import file_cleaning, permissions, response_time
 from .codes import ALPHABET
 from .conf import get_setting
+from .disclosure import DEFAULT_THRESHOLD, MINIMUM_THRESHOLD
 from .fields import EncryptedJSONField, EncryptedTextField
 
 REFERENCE_PREFIX = "R-"
@@ -52,6 +54,64 @@ class CaseOutcome(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TriageListItem(models.Model):
+    """An entry of a list administrators edit (categories, location types): named, ordered,
+    and retired by unticking "offered" rather than deleted, so recorded cases keep it."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("offered to advisers"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CaseCategory(TriageListItem):
+    """What kind of thing a case is about (bullying, harassment...). A case has one or more."""
+
+    form_options = models.TextField(
+        _("form options"),
+        blank=True,
+        help_text=_(
+            "Options of a report form's category question that mean this category, one a "
+            "line, where they are not written exactly like its name."
+        ),
+    )
+
+    class Meta(TriageListItem.Meta):
+        verbose_name = _("case category")
+        verbose_name_plural = _("case categories")
+
+    @classmethod
+    def for_options(cls, options):
+        """The categories the chosen ``options`` of a category question mean: the category
+        of the same name, or one listing the option in its ``form_options`` (either
+        ignoring case). An option meaning none ("Not sure") gives none."""
+        meanings = {}
+        for category in cls.objects.all():
+            for line in [category.name, *category.form_options.splitlines()]:
+                if line.strip():
+                    meanings.setdefault(line.strip().casefold(), category)
+        found = []
+        for option in options:
+            category = meanings.get(str(option).strip().casefold())
+            if category is not None and category not in found:
+                found.append(category)
+        return found
+
+
+class LocationType(TriageListItem):
+    """Where it happened, as a type of place (online, teaching space...), never a place."""
+
+    class Meta(TriageListItem.Meta):
+        verbose_name = _("location type")
+        verbose_name_plural = _("location types")
 
 
 class CaseQuerySet(models.QuerySet):
@@ -81,6 +141,12 @@ class Case(models.Model):
     class Route(models.TextChoices):
         ANONYMOUS = "anonymous", _("Anonymous")
         CONTACT = "contact", _("With contact details")
+
+    class RiskLevel(models.TextChoices):
+        NOT_ASSESSED = "", _("Not assessed")
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
 
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -134,6 +200,25 @@ class Case(models.Model):
         related_name="assigned_report_cases",
     )
     outcomes = models.ManyToManyField(CaseOutcome, verbose_name=_("outcomes"), blank=True)
+
+    # Triage, recorded by advisers (or, for the categories, by the form's category
+    # question). Plain columns: these are what the statistics count (docs/threat-model.md).
+    categories = models.ManyToManyField(
+        CaseCategory, verbose_name=_("categories"), blank=True, related_name="cases"
+    )
+    location_type = models.ForeignKey(
+        LocationType,
+        verbose_name=_("location type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=16, choices=RiskLevel.choices, blank=True, default=""
+    )
+    safeguarding_concern = models.BooleanField(_("safeguarding concern"), default=False)
+
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     # Denormalised conversation state, kept by Case.record_message, so lists and
@@ -146,6 +231,20 @@ class Case(models.Model):
     awaiting_since = models.DateTimeField(null=True, blank=True)
     response_due_at = models.DateTimeField(_("response due"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    # Set once, with acknowledged_at (the first reply), for the statistics: how long the
+    # first reply took on the site's working calendar, and whether it met the promise.
+    first_reply_working_days = models.FloatField(
+        _("working days to the first reply"), null=True, blank=True, editable=False
+    )
+    first_reply_on_time = models.BooleanField(
+        _("first reply within the promised time"), null=True, blank=True, editable=False
+    )
+    # The statutory deadlines (deadlines.acknowledgement_due, deadlines.feedback_due), kept
+    # so the statistics compare them with acknowledged_at and closed_at in the database.
+    acknowledgement_due_at = models.DateTimeField(
+        _("acknowledgement due"), null=True, blank=True, editable=False
+    )
+    feedback_due_at = models.DateTimeField(_("feedback due"), null=True, blank=True, editable=False)
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     escalation_sent_at = models.DateTimeField(_("escalation sent"), null=True, blank=True)
     adviser_alert_pending = models.BooleanField(default=False)
@@ -176,12 +275,44 @@ class Case(models.Model):
         permissions = [
             ("view_all_cases", _("Can see every case, assigned or not")),
             ("view_contact_details", _("Can see a reporter's contact details")),
+            (
+                "view_statistics",
+                _("Can see reporting statistics (counts only, never a case)"),
+            ),
         ]
         indexes = [
             models.Index(fields=["awaiting_reply", "awaiting_since"], name="am_case_awaiting"),
             models.Index(fields=["status", "response_due_at"], name="am_case_due"),
             # The case list's default order.
             models.Index(fields=["-needs_reply", "queue_since"], name="am_case_queue"),
+            # The statistics (statistics.py): a site's cases in a period, with every column
+            # they count, so the database answers from the index without reading the rows
+            # (which carry the encrypted report).
+            models.Index(
+                fields=[
+                    "site",
+                    "created_at",
+                    "route",
+                    "status",
+                    "location_type",
+                    "messaging_enabled",
+                    "first_reply_on_time",
+                    "first_reply_working_days",
+                    "acknowledged_at",
+                    "acknowledgement_due_at",
+                    "closed_at",
+                    "feedback_due_at",
+                    # PostgreSQL: the id too, so counts and joins are index-only scans.
+                    "id",
+                ],
+                name="am_case_statistics",
+            ),
+            # The dashboard's open safeguarding concerns.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(safeguarding_concern=True),
+                name="am_case_safeguarding",
+            ),
             # The reminder scan: only cases awaiting a reply, by due time.
             models.Index(
                 fields=["response_due_at"],
@@ -555,6 +686,23 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
         help_text=_("Closed cases are deleted this many days after closing."),
     )
 
+    academic_year_start_month = models.PositiveSmallIntegerField(
+        _("academic year starts in"),
+        choices=[(number, month) for number, month in MONTHS.items()],
+        default=9,
+        help_text=_("Statistics count by academic year, and by term within it, from this month."),
+    )
+    statistics_threshold = models.PositiveSmallIntegerField(
+        _("hide counts up to"),
+        default=DEFAULT_THRESHOLD,
+        validators=[MinValueValidator(MINIMUM_THRESHOLD)],
+        help_text=_(
+            "In statistics, every count from 1 to this number is shown as “fewer than” the "
+            "next number, and other counts are hidden as needed so that none can be worked "
+            "out. At least 2; 4 is the usual choice."
+        ),
+    )
+
     files_on_report_forms = models.BooleanField(
         _("report forms take files"),
         default=True,
@@ -634,6 +782,10 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
         MultiFieldPanel(
             [FieldPanel("quick_exit_url"), FieldPanel("retention_days")],
             heading=_("Safety and retention"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("academic_year_start_month"), FieldPanel("statistics_threshold")],
+            heading=_("Statistics"),
         ),
         MultiFieldPanel(
             [

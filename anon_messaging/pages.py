@@ -25,11 +25,24 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, Site
 
-from . import attachments, cases, codes, deadlines, form_rules, forms, login, reporting_settings
-from .models import Case, Message
+from . import (
+    attachments,
+    cases,
+    codes,
+    deadlines,
+    form_rules,
+    forms,
+    login,
+    reporting_settings,
+    statistics,
+)
+from .models import Case, CaseCategory, Message
 from .security import ReporterPageMixin, attachment_response, no_store
 
 # --- Report forms -----------------------------------------------------------------
+
+# Question types whose answers are options an editor wrote, so they can map to categories.
+CHOICE_QUESTION_TYPES = ("checkboxes", "radio", "dropdown", "multiselect")
 
 
 class ReportFormField(AbstractFormField):
@@ -95,6 +108,7 @@ class ReportFormPageForm(WagtailAdminPageForm):
                     question_form.add_error("field_type", finding.describe())
             else:
                 asking.append(finding)
+        self._clean_category_question(cleaned, [form for _question, form in questions])
         if not asking or not self.publishing:
             return cleaned  # a draft may keep them: the editor flags them
         may_confirm = form_rules.may_confirm(self.for_user)
@@ -118,6 +132,31 @@ class ReportFormPageForm(WagtailAdminPageForm):
                 ),
             )
         return cleaned
+
+    def _clean_category_question(self, cleaned, question_forms):
+        """The category question names one choice question of the form."""
+        label = (cleaned.get("category_question") or "").strip()
+        if not label:
+            return
+        choice_options = {
+            form.cleaned_data["label"]: form.cleaned_data.get("field_type")
+            for form in question_forms
+        }
+        if label not in choice_options:
+            self.add_error(
+                "category_question",
+                gettext("Give the question exactly as it is written on this form."),
+            )
+            return
+        field_type = choice_options[label]
+        if field_type not in CHOICE_QUESTION_TYPES:
+            self.add_error(
+                "category_question",
+                gettext(
+                    "The category question must be one whose answers are options: checkboxes, "
+                    "radio buttons, a drop-down or a multiple select."
+                ),
+            )
 
     @staticmethod
     def _publish_refusal(finding, may_confirm):
@@ -236,10 +275,23 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         help_text=_("Where the “Log in” button beside a new code leads."),
     )
 
+    category_question = models.CharField(
+        _("category question"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "Optional: the label of one choice question on this form whose answers say what "
+            "the report is about, so new cases arrive with their categories. An option gives "
+            "the category of the same name, or the one whose “form options” list it "
+            "(Settings, Case categories). Advisers can correct them."
+        ),
+    )
+
     content_panels = Page.content_panels + [
         FieldPanel("reporting_route"),
         FieldPanel("intro"),
         InlinePanel("form_fields", label=_("Questions")),
+        FieldPanel("category_question"),
         IdentityQuestionsPanel(
             heading=_("Questions that would tell us who the reporter is"),
             classname="am-identity-questions",
@@ -302,6 +354,18 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         # unpublished unless its questions were confirmed.
         form_rules.check_publishable(revision.as_object())
         return super().publish(revision, *args, **kwargs)
+
+    def categories_for(self, answers):
+        """The categories a new case gets from its answers to the category question
+        (``CaseCategory.for_options``)."""
+        if not self.category_question:
+            return []
+        chosen = []
+        for answer in answers:
+            if answer.get("label") == self.category_question:
+                value = answer.get("value")
+                chosen = value if isinstance(value, list) else [value] if value else []
+        return CaseCategory.for_options(chosen)
 
     def get_form_class(self):
         questions = list(self.get_form_fields())
@@ -418,10 +482,12 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
                 "phone": data["reporter_phone"],
                 "preferred_method": data["preferred_contact"],
             }
+        answers = self.snapshot_answers(form)
         return cases.submit_report(
             request,
             route=self.reporting_route,
-            answers=self.snapshot_answers(form),
+            answers=answers,
+            categories=self.categories_for(answers),
             site=Site.find_for_request(request),
             form_page=self,
             submission_token=data["submission_token"],
@@ -816,12 +882,97 @@ class SupportPage(SupportPageMixin, Page):
         verbose_name = _("support page")
 
 
+# --- Published statistics --------------------------------------------------------------
+
+
+class StatisticsPageForm(WagtailAdminPageForm):
+    """The page editor's form: the tables as tick boxes, stored as their keys in order."""
+
+    tables = django_forms.MultipleChoiceField(
+        label=_("tables"),
+        choices=statistics.FIGURES,
+        required=False,
+        widget=django_forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every table."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.tables and not self.is_bound:
+            self.initial["tables"] = self.instance.tables.split(",")
+
+    def clean_tables(self):
+        chosen = set(self.cleaned_data.get("tables") or ())
+        return ",".join(key for key in statistics.FIGURE_KEYS if key in chosen)
+
+
+class StatisticsPageMixin(ReporterPageMixin, models.Model):
+    """Figures an editor publishes: a chosen academic year, by month or term, and the tables
+    they pick. Only suppressed counts (``statistics.py``), never a case, so an editor needs
+    no access to cases to place or publish it. The figures are cached
+    (``STATISTICS_CACHE_SECONDS``)."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+    first_year = models.PositiveSmallIntegerField(
+        _("academic year starting in"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The calendar year the academic year starts in, for example 2025 for 2025 to "
+            "2026. Blank: the current academic year, moving on by itself."
+        ),
+    )
+    granularity = models.CharField(
+        _("show"), max_length=8, choices=statistics.GRANULARITIES, default=statistics.BY_TERM
+    )
+    # The keys of statistics.FIGURES, comma-separated (StatisticsPageForm); blank: all.
+    tables = models.CharField(_("tables"), max_length=255, blank=True)
+
+    base_form_class = StatisticsPageForm
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        FieldPanel("first_year"),
+        FieldPanel("granularity"),
+        FieldPanel("tables"),
+    ]
+
+    class Meta:
+        abstract = True
+
+    def chosen_figures(self):
+        return [key for key in self.tables.split(",") if key in statistics.FIGURE_KEYS] or None
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        site = Site.find_for_request(request)
+        report = statistics.cached_report(
+            site.pk if site is not None else None,
+            first_year=self.first_year,
+            granularity=self.granularity,
+            figures=self.chosen_figures(),
+        )
+        context["report"] = report
+        context["shown_figures"] = statistics.for_display(report)
+        return context
+
+
+class StatisticsPage(StatisticsPageMixin, Page):
+    template = "anon_messaging/statistics_page.html"
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("statistics page")
+
+
 __all__ = [
     "MessagingPage",
     "MessagingPageMixin",
     "ReportFormField",
     "ReportFormMixin",
     "ReportFormPage",
+    "StatisticsPage",
+    "StatisticsPageMixin",
     "SupportPage",
     "SupportPageMixin",
 ]

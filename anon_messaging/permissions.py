@@ -25,6 +25,8 @@ VIEW_CONTACT_DETAILS = f"{APP_LABEL}.view_contact_details"
 CHANGE_CASE = f"{APP_LABEL}.change_case"
 ADD_MESSAGE = f"{APP_LABEL}.add_message"
 ADD_INTERNAL_NOTE = f"{APP_LABEL}.add_internalnote"
+# Counts only, never a case: the admin's Statistics area (statistics.py suppresses them).
+VIEW_STATISTICS = f"{APP_LABEL}.view_statistics"
 # Not about cases: publishing an anonymous form with a question that asks who the reporter
 # is, once confirmed with a reason (form_rules.py).
 CONFIRM_IDENTITY_QUESTIONS = f"{APP_LABEL}.confirm_identity_questions"
@@ -59,6 +61,12 @@ def may_see_cases(user):
     return sees_every_case(user) or bool(
         user.is_authenticated and user.is_active and user.has_perm(VIEW_CASE)
     )
+
+
+def may_see_statistics(user):
+    """Whether the user may open the admin's Statistics area. Independent of cases: a
+    manager may see the figures and no case."""
+    return bool(user.is_authenticated and user.is_active and user.has_perm(VIEW_STATISTICS))
 
 
 def users_who_may_see_cases():

@@ -254,3 +254,17 @@ class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
                 "HTTP_SEC_FETCH_SITE"
             ) == "same-origin" and not _is_admin_request(request)
         return super()._origin_verified(request)
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (or, for tab and
+# carriage return, after skipping them): an adviser's name "=HYPERLINK(...)" would run.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value):
+    """A text cell a spreadsheet would run as a formula, prefixed with a single quote so that
+    it is shown as the text it is (OWASP's advice for CSV injection). Every CSV the app
+    writes (the case list's export, the statistics) passes its cells through this."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value

@@ -34,11 +34,13 @@ from wagtail.models import Locale, Site
 
 from . import permissions, reporting_settings
 from .conf import get_setting
-from .models import Case, CaseOutcome
+from .models import Case, CaseCategory, CaseOutcome, LocationType
 from .pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
 
 PAGE = _("page")
 OUTCOMES = _("case outcomes")
+CATEGORIES = _("case categories")
+LOCATION_TYPES = _("location types")
 SETTINGS = _("reporting settings")
 GROUP = _("group")
 
@@ -63,6 +65,22 @@ BEHAVIOUR_CHOICES = [
     _("Sexual misconduct"),
     _("Wellbeing concern"),
     _("Not sure"),
+    _("Other"),
+]
+
+
+# The categories advisers record, named like the behaviour question's options so that the
+# forms' category question maps them without a line of mapping ("Not sure" maps to none).
+DEFAULT_CATEGORIES = [choice for choice in BEHAVIOUR_CHOICES if str(choice) != "Not sure"]
+
+# Types of place, never a place: a building's name could single someone out.
+DEFAULT_LOCATION_TYPES = [
+    _("Teaching or study space"),
+    _("Accommodation"),
+    _("Workplace or office"),
+    _("Social or sports space"),
+    _("Online or by phone"),
+    _("Off campus"),
     _("Other"),
 ]
 
@@ -268,6 +286,8 @@ def set_up_site(parent):
                 ],
             )
         steps.append(_outcomes())
+        steps.append(_triage_list(CaseCategory, CATEGORIES, DEFAULT_CATEGORIES))
+        steps.append(_triage_list(LocationType, LOCATION_TYPES, DEFAULT_LOCATION_TYPES))
         steps.append(_settings(parent))
         steps.append(_advisers_group())
     return steps
@@ -426,6 +446,8 @@ def _report_form(steps, report, slug, messaging):
         slug,
         gettext("Report anonymously") if anonymous else gettext("Report with contact details"),
         reporting_route=Case.Route.ANONYMOUS if anonymous else Case.Route.CONTACT,
+        # New cases arrive categorised from this question (DEFAULT_CATEGORIES).
+        category_question=gettext("What kind of behaviour was it?"),
         messaging_page=messaging.page if messaging is not None else None,
         intro=(
             gettext(
@@ -512,6 +534,24 @@ def _outcomes():
         ", ".join(str(name) for name in DEFAULT_OUTCOMES),
         created=True,
     )
+
+
+def _triage_list(model, what, names):
+    """A list advisers pick from, on a site that has none, like the outcomes."""
+    count = model.objects.count()
+    if count:
+        return Step(what, gettext("%(count)d already set up") % {"count": count}, created=False)
+    for position, name in enumerate(names):
+        model.objects.create(name=str(name), sort_order=position)
+    return Step(what, ", ".join(str(name) for name in names), created=True)
+
+
+def set_up_triage_lists():
+    """The default categories and location types where there are none (the demo's seed)."""
+    return [
+        _triage_list(CaseCategory, CATEGORIES, DEFAULT_CATEGORIES),
+        _triage_list(LocationType, LOCATION_TYPES, DEFAULT_LOCATION_TYPES),
+    ]
 
 
 def _settings(parent):

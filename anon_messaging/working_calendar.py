@@ -114,6 +114,25 @@ class WorkingCalendar:
         except OverflowError:
             raise ValueError("no working time before the end of the date range") from None
 
+    def working_days_between(self, start: datetime, end: datetime) -> float:
+        """How many working days of working time lie between ``start`` and ``end``: the
+        inverse of :meth:`due` (``due(start, n)`` is ``n`` working days after ``start``),
+        counted on the same wall clock. 0 when ``end`` is not after ``start``."""
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("start and end must be aware datetimes")
+        begin = start.astimezone(self.tz).replace(tzinfo=None)
+        finish = end.astimezone(self.tz).replace(tzinfo=None)
+        worked = timedelta(0)
+        day = begin.date()
+        while day <= finish.date():
+            if self._closed_until(day) is None and day.weekday() in self.weekdays:
+                opens, closes = self._interval(day)
+                overlap = min(closes, finish) - max(opens, begin)
+                if overlap > timedelta(0):
+                    worked += overlap
+            day += _ONE_DAY
+        return worked / self.day_length
+
     def _closed_until(self, day: date) -> date | None:
         """Last day of the closure containing ``day``, or None if it is not closed."""
         i = bisect.bisect_right(self._closure_firsts, day) - 1

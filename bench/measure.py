@@ -541,3 +541,60 @@ def measure_admin_list_beside_plain(
         "plain_queries": max(queries_seen["plain"][warmup:]),
         "ratio": round(case["median_ms"] / plain["median_ms"], 3),
     }
+
+
+def measure_statistics(bench_site, reps, warmup, username="manager", password="changeme"):  # noqa: S107 - demo user
+    """The admin's Statistics page (this academic year, by month) as the demo's manager
+    sees it; and the same figures counted over a period holding every seeded case, the
+    worst a database can be asked. Aggregated in the database: no query reads a case's
+    answers (checked)."""
+    from datetime import timedelta
+
+    from django.db.models import Max, Min
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from anon_messaging import statistics as figures
+
+    url = reverse("anon_messaging_statistics")
+    browser = admin_browser(username, password)
+    query_counts, times, read_answers = [], [], False
+    for repetition in range(warmup + reps):
+        with CaptureQueriesContext(connection) as queries:
+            elapsed, response = timed(browser.get, url)
+        if response.status_code != 200:
+            raise RuntimeError(f"statistics answered {response.status_code}")
+        read_answers |= any('"answers"' in query["sql"] for query in queries.captured_queries)
+        query_counts.append(len(queries))
+        if repetition >= warmup:
+            times.append(elapsed)
+
+    span = Case.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    everything = figures.AcademicYear(
+        start=span["first"] or timezone.now(),
+        end=(span["last"] or timezone.now()) + timedelta(seconds=1),
+    )
+    in_year = figures.current_academic_year(9, timezone.get_current_timezone())
+    all_times, all_queries = [], []
+    for repetition in range(warmup + reps):
+        with CaptureQueriesContext(connection) as queries:
+            elapsed, _report = timed(figures.build_report, bench_site.site.pk, year=everything)
+        all_queries.append(len(queries))
+        if repetition >= warmup:
+            all_times.append(elapsed)
+    return {
+        "user": username,
+        "cases_in_year": Case.objects.filter(
+            created_at__gte=in_year.start, created_at__lt=in_year.end
+        ).count(),
+        "queries_first_view": query_counts[0],
+        "queries": max(query_counts[warmup:]),
+        "queries_per_view": query_counts,
+        "reads_report_text": read_answers,
+        "request": summarise(times),
+        "all_cases": {
+            "cases": Case.objects.count(),
+            "queries": max(all_queries[warmup:]),
+            "report": summarise(all_times),
+        },
+    }

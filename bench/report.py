@@ -244,8 +244,11 @@ def build_table(results):
         )
         rows.append(_row("admin case list", "time ratio", "not measured", reason, "<= 2", None))
 
+    rows.extend(statistics_rows(results, at_small, at_large))
+
     view = at_large["messaging_view"]
     short = at_large.get("messaging_view_short")
+
     transaction_control = view["statements_first_view"] - view["queries_first_view"]
     rows.append(
         _row(
@@ -404,6 +407,47 @@ def print_report(payload, stream=sys.stdout):
     stream.write(
         f"\nanon_messaging benchmark: {payload['database']}, {payload['mode']} mode, "
         f"N = {sizes}\n{describe_machine(payload['machine'])}\n"
-        f"argon2id parameters: {payload['argon2']}\n\n"
+        f"argon2id parameters: {payload.get('argon2', 'not used')}\n\n"
     )
     stream.write(markdown(payload["table"]) + "\n")
+
+
+def statistics_rows(results, at_small=None, at_large=None):
+    """The statistics view's rows (issue 15): growth from the smallest N to the largest,
+    queries, and the same figures counted over every seeded case."""
+    sizes = results["sizes"]
+    small, large = sizes[0], sizes[-1]
+    at_small = at_small or results["per_size"][str(small)]
+    at_large = at_large or results["per_size"][str(large)]
+    stats_small, stats_large = at_small.get("statistics"), at_large.get("statistics")
+    if not (stats_small and stats_large):
+        return []
+    rows = []
+    growth = stats_large["request"]["median_ms"] / stats_small["request"]["median_ms"]
+    rows.append(
+        _row(
+            "admin statistics, this academic year",
+            f"time at N={_n(large)} / time at N={_n(small)}; queries",
+            f"{growth:.2f}; {stats_large['queries']} vs {stats_small['queries']}",
+            f"{_ms(stats_large['request'])} ({stats_large['cases_in_year']:,} cases in the "
+            f"year) vs {_ms(stats_small['request'])}; report text read: "
+            f"{'yes' if stats_large['reads_report_text'] else 'no'}",
+            "<= 3; equal; < 1 s",
+            growth <= 3
+            and stats_large["queries"] == stats_small["queries"]
+            and stats_large["request"]["median_ms"] < 1000
+            and not stats_large["reads_report_text"],
+        )
+    )
+    every = stats_large["all_cases"]
+    rows.append(
+        _row(
+            "statistics over every case (one period)",
+            "seconds; queries",
+            f"{every['report']['median_ms'] / 1000:.2f} s; {every['queries']}",
+            f"{every['cases']:,} cases counted in one period",
+            "< 1 s",
+            every["report"]["median_ms"] < 1000,
+        )
+    )
+    return rows

@@ -47,6 +47,11 @@ def parse_args(argv):
         help="only the attachment uploads (12 MP JPEG, 10 MB PDF): time and peak memory",
     )
     parser.add_argument(
+        "--statistics-only",
+        action="store_true",
+        help="only the admin's statistics view at each N (time, queries, never the report text)",
+    )
+    parser.add_argument(
         "--sqlite-wal",
         action="store_true",
         help="SQLite in write-ahead-log mode (PRAGMA journal_mode=WAL) instead of its default",
@@ -66,6 +71,8 @@ def parse_args(argv):
         args.reps = 5 if args.quick else 9
     if args.attachments_only:
         args.sizes, args.mode = [], "attachments"
+    if args.statistics_only:
+        args.mode = f"statistics-{args.mode}"
     return args
 
 
@@ -144,6 +151,8 @@ def run(args):
     if args.attachments_only:
         results = {"sizes": [], "per_size": {}}
         return _finish(args, started, results, attachments_only=True, bench_site=bench_site)
+    if args.statistics_only:
+        return _statistics_only(args, started, bench_site)
     progress("building the cases the measurements log in to (production argon2)")
     login_case, login_code = measure.new_case_with_code(bench_site)
     conversation_case, conversation_code = measure.prepare_conversation(bench_site, args.messages)
@@ -178,6 +187,8 @@ def run(args):
         figures["admin_list_beside_plain"] = measure.measure_admin_list_beside_plain(
             bench_site, args.reps, args.warmup
         )
+        progress(f"N={size:,}: statistics")
+        figures["statistics"] = measure.measure_statistics(bench_site, args.reps, args.warmup)
         progress(f"N={size:,}: reminder scan")
         figures["reminder_scan"] = measure.measure_reminder_scan(bench_site, args.reps, args.warmup)
         figures["cases"] = _case_mix()
@@ -186,6 +197,43 @@ def run(args):
     progress("8 concurrent reporters")
     results["concurrency"] = measure.measure_concurrency(bench_site)
     return _finish(args, started, results, attachments_only=False, bench_site=bench_site)
+
+
+def _statistics_only(args, started, bench_site):
+    from django.db import connection
+
+    from bench import measure, report, seed
+
+    results = {"sizes": args.sizes, "per_size": {}}
+    for size in args.sizes:
+        began = time.perf_counter()
+        added = seed.seed_cases(bench_site, size)
+        progress(f"N={size:,}: seeded {added:,} cases in {time.perf_counter() - began:.1f} s")
+        refresh_statistics()
+        progress(f"N={size:,}: statistics")
+        results["per_size"][str(size)] = {
+            "statistics": measure.measure_statistics(bench_site, args.reps, args.warmup),
+            "cases": _case_mix(),
+        }
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    database = "postgresql" if connection.vendor == "postgresql" else connection.vendor
+    payload = {
+        "database": database,
+        "mode": args.mode,
+        "sizes": args.sizes,
+        "machine": report.machine(),
+        "table": report.statistics_rows(results),
+        "results": results,
+    }
+    output = (
+        Path(args.output)
+        if args.output
+        else ROOT / "bench" / "results" / f"{database}-{args.mode}.json"
+    )
+    report.print_report(payload)
+    report.write_json(output, payload)
+    progress(f"done in {results['seconds']:.0f} s; JSON written to {output}")
+    return payload
 
 
 def _finish(args, started, results, *, attachments_only, bench_site):

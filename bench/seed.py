@@ -30,12 +30,14 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Site
 
-from anon_messaging import codes, fields
+from anon_messaging import codes, deadlines, fields
 from anon_messaging.models import (
     Case,
+    CaseCategory,
     CaseOutcome,
     ContactDetails,
     InternalNote,
+    LocationType,
     Message,
     ReportingSettings,
 )
@@ -86,6 +88,9 @@ class BenchSite:
     advisers: list
     team: Group
     outcomes: list
+    # The demo's triage lists (site_setup), which seeded cases are filed under.
+    category_ids: list = ()
+    location_type_ids: list = ()
 
 
 def build_site():
@@ -126,6 +131,8 @@ def build_site():
         advisers=advisers,
         team=team,
         outcomes=outcomes,
+        category_ids=list(CaseCategory.objects.values_list("pk", flat=True)),
+        location_type_ids=list(LocationType.objects.values_list("pk", flat=True)),
     )
 
 
@@ -381,10 +388,25 @@ def _plan_case(index, reference, bench_site, snapshots, contact_snapshots, hashe
         acknowledged_at=None if kind == "new" else created + timedelta(days=1),
         adviser_alert_pending=False,
     )
+    # Triage and the statistics' first-reply figures, as advisers and cases.py leave them.
+    if bench_site.location_type_ids:
+        case.location_type_id = rng.choice([*bench_site.location_type_ids, None])
+    case.risk_level = rng.choice(["", "low", "low", "medium", "high"])
+    case.safeguarding_concern = rng.random() < 0.05
+    if case.acknowledged_at is not None:
+        case.first_reply_working_days = round(rng.uniform(0.1, 5), 2)
+        case.first_reply_on_time = case.first_reply_working_days <= 3
+    case.acknowledgement_due_at = created + timedelta(days=deadlines.ACKNOWLEDGEMENT_DAYS)
+    case.feedback_due_at = deadlines.add_months(
+        case.acknowledged_at or case.acknowledgement_due_at, deadlines.FEEDBACK_MONTHS
+    )
+    categories = []
+    if bench_site.category_ids:
+        categories = rng.sample(bench_site.category_ids, rng.choice([0, 1, 1, 1, 2]))
     contact = None if anonymous else CONTACTS[index % len(CONTACTS)]
     note = NOTE_TEXTS[index % len(NOTE_TEXTS)] if rng.random() < 0.3 else None
     outcomes = rng.sample(bench_site.outcomes, rng.choice([1, 1, 2])) if kind == "closed" else []
-    return case, messages, contact, note, outcomes
+    return case, messages, contact, note, outcomes, categories
 
 
 def _insert(batch):
@@ -397,9 +419,15 @@ def _insert(batch):
         )
         for case in cases:
             case.pk = case.id = by_reference[case.reference]
-    messages, contacts, notes, outcome_links = [], [], [], []
+    messages, contacts, notes, outcome_links, category_links = [], [], [], [], []
     through = Case.outcomes.through
-    for case, (_planned, case_messages, contact, note, outcomes) in zip(cases, batch, strict=True):
+    category_through = Case.categories.through
+    for case, (_planned, case_messages, contact, note, outcomes, categories) in zip(
+        cases, batch, strict=True
+    ):
+        category_links.extend(
+            category_through(case_id=case.pk, casecategory_id=pk) for pk in categories
+        )
         for message in case_messages:
             message.case_id = case.pk
             messages.append(message)
@@ -412,6 +440,7 @@ def _insert(batch):
     ContactDetails.objects.bulk_create(contacts, batch_size=2000)
     InternalNote.objects.bulk_create(notes, batch_size=2000)
     through.objects.bulk_create(outcome_links, batch_size=2000)
+    category_through.objects.bulk_create(category_links, batch_size=2000)
 
 
 def add_conversation(case, count, advisers):

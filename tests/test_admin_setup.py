@@ -47,6 +47,7 @@ def test_the_dashboard_counts_waiting_team_cases_mine_replies_owed_overdue_and_a
     cases.)"""
     now = timezone.now()
     mine_awaiting, _ = make_case(adviser=cast.assigned)
+    Case.objects.filter(pk=mine_awaiting.pk).update(safeguarding_concern=True)
     mine_answered, _ = make_case(adviser=cast.assigned)
     Case.objects.filter(pk=mine_answered.pk).update(awaiting_reply=False, status="open")
     mine_closed, _ = make_case(adviser=cast.assigned)
@@ -59,6 +60,10 @@ def test_the_dashboard_counts_waiting_team_cases_mine_replies_owed_overdue_and_a
     client.force_login(cast.assigned)
     rows = panel_rows(client.get(HOME))
     assert rows == {
+        "Open safeguarding concerns I can see": (
+            1,
+            f"{LIST_URL}?safeguarding=yes&status=active",
+        ),
         "New cases waiting in my teams, no adviser yet": (
             1,
             f"{LIST_URL}?assigned=waiting&status=active",

@@ -117,8 +117,11 @@ def test_results_table_has_a_row_per_target(bench_site):
         "admin_list_adviser": measure.measure_admin_list(
             bench_site, reps=1, warmup=0, username="adviser"
         ),
+        "statistics": measure.measure_statistics(bench_site, reps=1, warmup=0),
         "reminder_scan": measure.measure_reminder_scan(bench_site, reps=1, warmup=0),
     }
+    # Counted in the database: the statistics never read a report's text.
+    assert per_size["statistics"]["reads_report_text"] is False
     results = {
         "sizes": [10, 10],
         "per_size": {"10": per_size},
@@ -137,6 +140,8 @@ def test_results_table_has_a_row_per_target(bench_site):
         "admin case list",
         "admin case list",
         "admin case list as an adviser (own and team cases)",
+        "admin statistics",
+        "statistics over every case (one period)",
         "messaging view",
         "messaging view",
         "reminder scan",

@@ -73,6 +73,7 @@ PAGES = [
     "/support/anonymous-messaging/",
     "/support/privacy/",
     "/support/emergency-contacts/",
+    "/support/figures/",
 ]
 
 

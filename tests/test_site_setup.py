@@ -10,10 +10,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.test import Client
 from wagtail.models import Page, Site
 
 from anon_messaging import permissions
-from anon_messaging.models import CaseOutcome, ReportingSettings
+from anon_messaging.models import Case, CaseCategory, CaseOutcome, LocationType, ReportingSettings
 from anon_messaging.pages import MessagingPage, ReportFormPage, SupportPage
 from tests.admin_support import LIST_URL
 from tests.reporter_journey import (
@@ -58,7 +59,7 @@ def test_it_makes_the_pages_at_the_demos_paths_and_says_so(new_site, client):
     assert isinstance(
         Page.objects.get(url_path__endswith="/report/anonymous/").specific, ReportFormPage
     )
-    assert "8 made, 1 already there" in output  # the group came with the migrations
+    assert "10 made, 1 already there" in output  # the group came with the migrations
 
 
 def test_it_makes_the_outcomes_the_settings_and_the_advisers_group(new_site):
@@ -86,7 +87,7 @@ def test_running_it_again_makes_nothing_and_changes_nothing(new_site):
     assert Page.objects.count() == pages
     assert ReportFormPage.objects.get(slug="anonymous").title == "Tell us, anonymously"
     assert not CaseOutcome.objects.filter(name="Resolved informally").exists()
-    assert "0 made, 9 already there" in output
+    assert "0 made, 11 already there" in output
     assert not re.search(r"^Created", output, re.MULTILINE)
 
 
@@ -169,3 +170,17 @@ def test_the_pages_answer_with_never_saved_settings(new_site, client):
         assert response.status_code == 200, path
         assert "{sla}" not in response.content.decode(), path
     assert "3 working days" in client.get(SUPPORT).content.decode()
+
+
+def test_a_new_sites_reports_arrive_categorised(new_site):
+    set_up()
+    assert CaseCategory.objects.filter(name="Harassment or stalking").exists()
+    assert not CaseCategory.objects.filter(name="Not sure").exists()
+    assert LocationType.objects.filter(name="Online or by phone").exists()
+    form = ReportFormPage.objects.get(slug="anonymous")
+    assert form.category_question == "What kind of behaviour was it?"
+    newest = Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    # The reporter ticks "Bullying" and "Hate" (tests/reporter_journey.py).
+    submit_anonymous(Client(), "It happened after the seminar.")
+    case = Case.objects.get(pk__gt=newest)
+    assert sorted(category.name for category in case.categories.all()) == ["Bullying", "Hate"]

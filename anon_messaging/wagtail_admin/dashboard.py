@@ -16,9 +16,10 @@ from .urls import case_list_url
 
 
 class CaseDashboardPanel(Component):
-    """On the admin home: new cases waiting for someone in the adviser's teams, their own
-    open cases, replies they owe, overdue cases, and every case they can see; each row
-    with its count, in one query, and a link to the list showing just those cases."""
+    """On the admin home: open safeguarding concerns first, then new cases waiting for
+    someone in the adviser's teams, their own open cases, replies they owe, overdue cases,
+    and every case they can see; each row with its count, in one query, and a link to the
+    list showing just those cases."""
 
     name = "anon_messaging_cases"
     template_name = "anon_messaging/admin/dashboard_panel.html"
@@ -37,9 +38,16 @@ class CaseDashboardPanel(Component):
             open_mine=Count("pk", filter=mine),
             awaiting_mine=Count("pk", filter=mine & Q(needs_reply=True)),
             overdue=Count("pk", filter=overdue_q(now)),
+            safeguarding=Count("pk", filter=Q(safeguarding_concern=True) & not_closed),
             everything=Count("pk"),
         )
         rows = [
+            # First: someone may be at risk of harm.
+            (
+                _("Open safeguarding concerns I can see"),
+                counts["safeguarding"],
+                case_list_url(safeguarding="yes", status="active"),
+            ),
             (
                 _("New cases waiting in my teams, no adviser yet"),
                 counts["waiting"],

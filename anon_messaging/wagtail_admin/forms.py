@@ -3,12 +3,13 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import permissions
 from ..conf import get_setting
 from ..forms import LengthLimitedCharField, add_files_to_message_form, clean_message_with_files
-from ..models import Case, CaseOutcome
+from ..models import Case, CaseCategory, CaseOutcome, LocationType
 
 
 def _text_field(label, required_message, rows):
@@ -123,3 +124,40 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["adviser"].queryset = advisers_who_can_see_cases()
         self.fields["team"].queryset = permissions.teams_who_may_see_cases().order_by("name")
+
+
+class TriageForm(forms.Form):
+    """What the case is about, where, how serious: from the lists administrators edit."""
+
+    categories = forms.ModelMultipleChoiceField(
+        label=_("Categories"),
+        queryset=CaseCategory.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    location_type = forms.ModelChoiceField(
+        label=_("Location type"),
+        queryset=LocationType.objects.none(),
+        required=False,
+        empty_label=_("Not recorded"),
+    )
+    risk_level = forms.ChoiceField(
+        label=_("Risk level"), choices=Case.RiskLevel.choices, required=False
+    )
+    safeguarding_concern = forms.BooleanField(
+        label=_("Safeguarding concern"),
+        required=False,
+        help_text=_("Someone may be at risk of harm: the case shows first on the dashboard."),
+    )
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Retired entries stay offered on the cases that already have them.
+        current_categories = [c.pk for c in case.categories.all()] if case is not None else []
+        self.fields["categories"].queryset = CaseCategory.objects.filter(
+            models.Q(active=True) | models.Q(pk__in=current_categories)
+        )
+        current_location = case.location_type_id if case is not None else None
+        self.fields["location_type"].queryset = LocationType.objects.filter(
+            models.Q(active=True) | models.Q(pk=current_location)
+        )

@@ -39,8 +39,8 @@ from wagtail_modeladmin.views import (
 from .. import attachments, cases, permissions, reporting_settings
 from ..deadlines import overdue_q
 from ..forms import ask_to_choose_files_again
-from ..models import Case, CaseOutcome
-from ..security import attachment_response
+from ..models import Case, CaseCategory, CaseOutcome, LocationType
+from ..security import attachment_response, neutralise_formula
 from . import forms as admin_forms
 from .columns import statutory_cell
 
@@ -223,20 +223,45 @@ class RouteFilter(CaseListFilter):
         return queryset
 
 
+class CategoryFilter(CaseListFilter):
+    title = _("category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return [(str(category.pk), category.name) for category in CaseCategory.objects.all()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(categories=int(value))
+        return queryset
+
+
+class RiskFilter(CaseListFilter):
+    title = _("risk level")
+    parameter_name = "risk"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("none" if value == "" else value, label) for value, label in Case.RiskLevel.choices
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(risk_level="")
+        if value in Case.RiskLevel.values:
+            return queryset.filter(risk_level=value)
+        return queryset
+
+
+class SafeguardingFilter(YesFilter):
+    title = _("safeguarding concern")
+    parameter_name = "safeguarding"
+    flag = "safeguarding_concern"
+
+
 # --- Views -------------------------------------------------------------------------------
-
-
-# A spreadsheet reads a cell that starts with one of these as a formula (or, for tab and
-# carriage return, after skipping them): an adviser's name "=HYPERLINK(...)" would run.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formula(value):
-    """A text cell a spreadsheet would run as a formula, prefixed with a single quote so that
-    it is shown as the text it is (OWASP's advice for CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 class CaseIndexView(IndexView):
@@ -313,7 +338,7 @@ class VisibleCaseMixin:
     def dispatch(self, request, *args, **kwargs):
         self.instance = get_object_or_404(
             Case.objects.visible_to(request.user).select_related(
-                "assigned_to", "assigned_team", "site"
+                "assigned_to", "assigned_team", "site", "location_type"
             ),
             pk=self.instance_pk,
         )
@@ -327,7 +352,7 @@ class CaseView(VisibleCaseMixin, InspectView):
     """The case: report, contact details link, conversation, notes, status, assignment."""
 
     page_title = _("Case")
-    ACTIONS = ("reply", "note", "status", "assign", "responded")
+    ACTIONS = ("reply", "note", "status", "assign", "responded", "triage")
 
     def check_action_permitted(self, user):
         return True  # VisibleCaseMixin has checked, with the case itself
@@ -415,6 +440,22 @@ class CaseView(VisibleCaseMixin, InspectView):
             return self.done(gettext("Assignment saved."), "assignment-section")
         return self.render_case(assign_form=form)
 
+    def post_triage(self, request):
+        self.require(permissions.CHANGE_CASE)
+        form = admin_forms.TriageForm(request.POST, prefix="triage", case=self.instance)
+        saved = form.is_valid() and self.run(
+            form,
+            cases.set_triage,
+            user=request.user,
+            categories=list(form.cleaned_data["categories"]),
+            location_type=form.cleaned_data["location_type"],
+            risk_level=form.cleaned_data["risk_level"],
+            safeguarding_concern=form.cleaned_data["safeguarding_concern"],
+        )
+        if saved:
+            return self.done(gettext("Triage saved."), "triage-section")
+        return self.render_case(triage_form=form)
+
     def post_responded(self, request):
         self.require(permissions.CHANGE_CASE)
         try:
@@ -469,6 +510,16 @@ class CaseView(VisibleCaseMixin, InspectView):
                 prefix="assign",
                 initial={"adviser": case.assigned_to_id, "team": case.assigned_team_id},
             ),
+            "triage_form": admin_forms.TriageForm(
+                prefix="triage",
+                case=case,
+                initial={
+                    "categories": [category.pk for category in case.categories.all()],
+                    "location_type": case.location_type_id,
+                    "risk_level": case.risk_level,
+                    "safeguarding_concern": case.safeguarding_concern,
+                },
+            ),
             **bound_forms,
         }
         has_errors = any(form.errors for form in bound_forms.values())
@@ -489,6 +540,7 @@ class CaseView(VisibleCaseMixin, InspectView):
             shown_image=int(shown_image) if shown_image and shown_image.isdigit() else None,
             notes=list(case.notes.select_related("author")),
             outcomes=list(case.outcomes.all()) if case.is_closed else [],
+            case_categories=list(case.categories.all()),
             reporting_settings=reporting_settings.for_site(case.site_id),
             needs_reply=case.reply_owed,
             is_overdue=case.is_overdue(now),
@@ -611,7 +663,16 @@ class CaseAdmin(ModelAdmin):
         "awaiting_reply_flag",
         "overdue_flag",
     )
-    list_filter = (StatusFilter, AssignedFilter, AwaitingReplyFilter, OverdueFilter, RouteFilter)
+    list_filter = (
+        StatusFilter,
+        AssignedFilter,
+        AwaitingReplyFilter,
+        OverdueFilter,
+        RouteFilter,
+        SafeguardingFilter,
+        RiskFilter,
+        CategoryFilter,
+    )
     # The reference only: report text is encrypted and not searchable.
     search_fields = ("reference",)
     list_per_page = 100
@@ -782,7 +843,48 @@ class CaseOutcomeAdmin(ModelAdmin):
     delete_template_name = TEMPLATES + "outcome_delete.html"
 
 
+class TriageListDeleteView(OutcomeDeleteView):
+    """A category or location type recorded on cases stays, like an outcome."""
+
+    def in_use(self):
+        return self.instance.cases.exists()
+
+    def post(self, request, *args, **kwargs):
+        if self.in_use():
+            messages.error(
+                request,
+                gettext(
+                    "“%(name)s” is recorded on cases, so it cannot be deleted. Untick “offered "
+                    "to advisers” to stop offering it."
+                )
+                % {"name": self.instance.name},
+            )
+            return redirect(self.url_helper.get_action_url("edit", self.instance.pk))
+        return DeleteView.post(self, request, *args, **kwargs)
+
+
+class CaseCategoryAdmin(ModelAdmin):
+    model = CaseCategory
+    menu_label = _("Case categories")
+    menu_icon = "tag"
+    add_to_settings_menu = True
+    list_display = ("name", "active", "sort_order")
+    ordering = ("sort_order", "name")
+    url_helper_class = NumericPkURLHelper
+    delete_view_class = TriageListDeleteView
+    history_view_class = OutcomeHistoryView
+    delete_template_name = TEMPLATES + "triage_list_delete.html"
+
+
+class LocationTypeAdmin(CaseCategoryAdmin):
+    model = LocationType
+    menu_label = _("Location types")
+    menu_icon = "site"
+
+
 def register():
     """Called from wagtail_hooks.py."""
     modeladmin_register(CaseAdmin)
     modeladmin_register(CaseOutcomeAdmin)
+    modeladmin_register(CaseCategoryAdmin)
+    modeladmin_register(LocationTypeAdmin)

@@ -19,7 +19,13 @@ from anon_messaging.models import (
     ReportingFooterLink,
     ReportingWording,
 )
-from anon_messaging.pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
+from anon_messaging.pages import (
+    MessagingPage,
+    ReportFormField,
+    ReportFormPage,
+    StatisticsPage,
+    SupportPage,
+)
 from home.models import HomePage
 
 DEMO_PASSWORD = "changeme"  # noqa: S105 - demo only, printed in the README
@@ -211,6 +217,8 @@ EMERGENCY_BODY = (
 # A group of the demo's own, so that its editor may word the response time and the footer
 # links in the Reporting settings (Wagtail's permission for the setting).
 SETTINGS_EDITORS = "Reporting settings editors"
+# The demo's manager: sees the statistics and no case.
+STATISTICS_READERS = "Statistics readers"
 
 
 def demo_photo():
@@ -244,10 +252,12 @@ def demo_photo():
 
 
 class Command(BaseCommand):
-    help = "Create the demo pages, settings and demo-only users (admin, adviser, editor)."
+    help = "Create the demo pages, settings and demo-only users (admin, adviser, editor, manager)."
 
     @transaction.atomic
     def handle(self, *args, **options):
+        # Before the forms and cases: the forms' category question maps to these.
+        site_setup.set_up_triage_lists()
         home = self.home_page()
         report = self.child(
             home,
@@ -318,6 +328,18 @@ class Command(BaseCommand):
             intro="<p>This reporting service is not an emergency service.</p>",
             search_description="Who to call if you or someone else is in danger now.",
             body=[("text", EMERGENCY_BODY)],
+        )
+        # Published figures: suppressed counts only, as an editor would place them.
+        self.child(
+            support,
+            StatisticsPage,
+            "figures",
+            "Reports in figures",
+            intro="<p>How many reports we received this academic year, and how we "
+            "responded. Counts small enough to point at anyone are never shown.</p>",
+            search_description="How many reports we received this year, and how we responded.",
+            granularity="term",
+            tables="received,route,category,status,first_reply",
         )
 
         site = Site.objects.get(root_page=home)
@@ -393,12 +415,19 @@ class Command(BaseCommand):
     def report_form(self, parent, slug, title, route, messaging):
         existing = parent.get_children().filter(slug=slug).first()
         if existing:
-            return existing.specific
+            form = existing.specific
+            if not form.category_question:
+                # A demo seeded before the category question: mark it now.
+                form.category_question = "What kind of behaviour was it?"
+                form.save_revision().publish()
+            return form
         anonymous = route == "anonymous"
         page = ReportFormPage(
             title=title,
             slug=slug,
             reporting_route=route,
+            # New cases arrive with the categories named like the options chosen here.
+            category_question="What kind of behaviour was it?",
             messaging_page=messaging,
             search_description=(
                 "We will not ask who you are. You can choose to get a code to talk to a case "
@@ -445,6 +474,7 @@ class Command(BaseCommand):
             ("admin", {"is_superuser": True, "is_staff": True}, ()),
             ("adviser", {}, (advisers,)),
             ("editor", {}, (editors, settings_editors)),
+            ("manager", {}, (self.statistics_readers_group(),)),
         ]
         for username, flags, groups in specs:
             user, created = user_model.objects.get_or_create(
@@ -457,7 +487,7 @@ class Command(BaseCommand):
                 if group is not None:
                     user.groups.add(group)
         self.stdout.write(
-            "Demo-only users admin, adviser and editor, password “changeme”. "
+            "Demo-only users admin, adviser, editor and manager, password “changeme”. "
             "Never create these on a real site."
         )
 
@@ -467,6 +497,19 @@ class Command(BaseCommand):
         group.permissions.add(
             *Permission.objects.filter(
                 content_type__app_label="anon_messaging", codename="change_reportingsettings"
+            ),
+            *Permission.objects.filter(
+                content_type__app_label="wagtailadmin", codename="access_admin"
+            ),
+        )
+        return group
+
+    def statistics_readers_group(self):
+        """The admin's door and the statistics: figures, and no case."""
+        group, _created = Group.objects.get_or_create(name=STATISTICS_READERS)
+        group.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="anon_messaging", codename="view_statistics"
             ),
             *Permission.objects.filter(
                 content_type__app_label="wagtailadmin", codename="access_admin"
@@ -491,16 +534,19 @@ class Command(BaseCommand):
         contact_form = english.get(slug="with-contact-details")
 
         def report(number, form, what_happened, *, days_ago, **kwargs):
+            answers = [
+                {"label": "What happened?", "type": "multiline", "value": what_happened},
+                {
+                    "label": "What kind of behaviour was it?",
+                    "type": "checkboxes",
+                    "value": kwargs.pop("kinds", ["Bullying"]),
+                },
+            ]
             case, _code = cases.create_case(
                 route=form.reporting_route,
-                answers=[
-                    {"label": "What happened?", "type": "multiline", "value": what_happened},
-                    {
-                        "label": "What kind of behaviour was it?",
-                        "type": "checkboxes",
-                        "value": kwargs.pop("kinds", ["Bullying"]),
-                    },
-                ],
+                answers=answers,
+                # As the form does: categorised from the category question's answer.
+                categories=form.categories_for(answers),
                 site=site,
                 form_page=form,
                 submission_token=f"{DEMO_CASE_TOKEN}{number}",
