@@ -136,6 +136,7 @@ def test_report_lists_its_report_forms_and_support_its_pages(demo_site):
         "How anonymous messaging works",
         "Privacy notice",
         "Emergency contacts",
+        "Reports in figures",
     ]
 
 
