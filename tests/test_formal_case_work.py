@@ -5,6 +5,7 @@ redaction and case files."""
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -12,9 +13,18 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
-from anon_messaging import audit, cases, codes, file_cleaning, notifications, reporting_settings
+from anon_messaging import (
+    audit,
+    cases,
+    codes,
+    file_cleaning,
+    notifications,
+    reminders,
+    reporting_settings,
+)
 from anon_messaging.fields import EncryptedJSONField, EncryptedTextField
 from anon_messaging.models import (
     Attachment,
@@ -196,6 +206,20 @@ def test_no_email_goes_to_an_excluded_adviser(cast, lead, settings):
     )
     notifications.send_pending_alerts()
     assert not [m for m in mail.outbox if {"alice@example.org", "tess@example.org"} & set(m.to)]
+
+
+def test_an_overdue_reminder_skips_an_excluded_adviser_and_reaches_the_rest_of_the_team(cast, lead):
+    reporting_settings.for_site(None)  # no team address: the team's members are told
+    case, _code = make_case(adviser=cast.assigned, team=cast.team)
+    other = make_user("toby", groups=["Harassment team"])
+    exclude(logged_in(lead), case, cast.assigned)
+    exclude(logged_in(lead), case, cast.team_member)
+    due = timezone.now() - timedelta(days=1)
+    Case.objects.filter(pk=case.pk).update(response_due_at=due, awaiting_since=due)
+    mail.outbox.clear()
+    result = reminders.scan()
+    assert result.reminders == 1
+    assert [message.to for message in mail.outbox] == [[other.email]]
 
 
 def named_adviser():
