@@ -5,11 +5,13 @@ redaction and case files."""
 import io
 import json
 import re
+import sys
 from datetime import timedelta
 
 import pytest
 from django.apps import apps
 from django.core import mail
+from django.core.checks import run_checks
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -585,3 +587,13 @@ def test_nobody_who_may_not_see_the_case_gets_its_file(cast, lead, case_with_fil
         response = logged_in(who).get(case_url(case_with_file, "case_file"), {"download": "1"})
         assert response.status_code == 404, who
     assert audit.CASE_FILE_DOWNLOADED not in history_actions(case_with_file)
+
+
+def test_a_site_without_pango_is_warned_that_case_files_cannot_be_made(monkeypatch):
+    # A module set to None in sys.modules raises ImportError when imported, as WeasyPrint
+    # does when Pango cannot be loaded.
+    monkeypatch.setitem(sys.modules, "weasyprint", None)
+    [warning] = [m for m in run_checks() if m.id == "anon_messaging.W640"]
+    assert "case files" in warning.msg and "libpango" in warning.hint
+    monkeypatch.undo()
+    assert not [m for m in run_checks() if m.id == "anon_messaging.W640"]
