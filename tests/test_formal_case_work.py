@@ -323,7 +323,7 @@ def test_a_report_taken_in_person_with_contact_details_keeps_them_behind_the_per
     }
     missing = client.post(RECORD_URL, {**start, **answers, "report-submission_token": token})
     assert missing.status_code == 200
-    assert "Enter your name." in text(missing)
+    assert "Enter the reporter&#x27;s name." in text(missing)
     assert "Said in person." in text(missing)  # what was typed is kept
     assert not Case.objects.exists()
     contact = {

@@ -838,6 +838,7 @@ class RecordReportView(WMABaseView):
         else:
             fields.update(reporter_forms.contact_route_fields())
             fields["reporter_name"].label = _("Reporter's name")
+            fields["reporter_name"].error_messages["required"] = _("Enter the reporter's name.")
             fields["preferred_contact"].label = _("How would they prefer to be contacted?")
             bases = (reporter_forms.ContactRouteMixin, reporter_forms.ReportForm)
         form_class = type("RecordedReportForm", bases, dict(fields))
