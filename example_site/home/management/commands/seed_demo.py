@@ -215,9 +215,7 @@ def demo_photo():
 
 
 class Command(BaseCommand):
-    help = (
-        "Create the demo pages, settings and demo-only users (admin, adviser, adviser2, editor)."
-    )
+    help = "Create the demo pages, settings and demo-only users (admin, adviser, adviser2, editor)."
 
     @transaction.atomic
     def handle(self, *args, **options):
