@@ -47,8 +47,12 @@ def removed_words(codes):
 
 
 def find(case, number):
-    """The attachment ``number`` of ``case``, or None."""
-    return Attachment.objects.select_related("case").filter(case=case, number=number).first()
+    """The attachment ``number`` of ``case``, or None (also when it was redacted)."""
+    return (
+        Attachment.objects.select_related("case")
+        .filter(case=case, number=number, storage_key__isnull=False)
+        .first()
+    )
 
 
 def open_for_adviser(attachment, *, user):
@@ -71,6 +75,12 @@ def open_for_reporter(attachment):
     """The decrypted content for the reporter of the case (not recorded: the history
     must not show when a reporter was active beyond what they sent)."""
     return _chunks(attachment)
+
+
+def read_for_case_file(attachment):
+    """The whole decrypted content, to embed an image in a case file (whose download is
+    recorded once, in ``case_files``)."""
+    return b"".join(_chunks(attachment))
 
 
 def _chunks(attachment):

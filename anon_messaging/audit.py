@@ -31,6 +31,12 @@ DELETED_AFTER_RETENTION = "anon_messaging.case.deleted_after_retention"
 IDENTITY_QUESTIONS_CONFIRMED = "anon_messaging.form.identity_questions_confirmed"
 ATTACHMENT_OPENED = "anon_messaging.case.attachment_opened"
 TRIAGE_CHANGED = "anon_messaging.case.triage_changed"
+ADVISER_EXCLUDED = "anon_messaging.case.adviser_excluded"
+EXCLUSION_REMOVED = "anon_messaging.case.exclusion_removed"
+REPORT_RECORDED = "anon_messaging.case.report_recorded"
+CONTACT_SHARED_LATER = "anon_messaging.case.contact_shared_later"
+REDACTED = "anon_messaging.case.redacted"
+CASE_FILE_DOWNLOADED = "anon_messaging.case.case_file_downloaded"
 
 
 def record(instance, action, *, user=None, data=None, revision=None):
@@ -215,6 +221,82 @@ class DeletedAfterRetentionFormatter(LogFormatter):
         ) % {"count": count}
 
 
+class AdviserExcludedFormatter(LogFormatter):
+    label = _("Exclude an adviser")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        name = (data.get("adviser") or {}).get("name", "?")
+        if data.get("by_reporter"):
+            return gettext("%(name)s excluded from the case: named by the reporter on the form") % {
+                "name": name
+            }
+        return gettext("%(name)s excluded from the case. Reason: %(reason)s") % {
+            "name": name,
+            "reason": data.get("reason", ""),
+        }
+
+
+class ExclusionRemovedFormatter(LogFormatter):
+    label = _("Remove an adviser's exclusion")
+
+    def format_message(self, log_entry):
+        name = ((log_entry.data or {}).get("adviser") or {}).get("name", "?")
+        return gettext("%(name)s may see the case again") % {"name": name}
+
+
+class ReportRecordedFormatter(LogFormatter):
+    label = _("Record a report taken by an adviser")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        try:
+            received = Case.Received(data.get("received")).label
+        except ValueError:
+            received = data.get("received", "")
+        message = gettext("Recorded the report: %(received)s") % {"received": received}
+        if data.get("code_issued"):
+            message += gettext(", with a messaging code handed to the reporter")
+        return message
+
+
+class RedactedFormatter(LogFormatter):
+    label = _("Redact")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        item = data.get("item")
+        if item == "attachment":
+            where = gettext("attachment %(number)s (its content deleted)") % {
+                "number": data.get("attachment", "?")
+            }
+        elif item == "answer":
+            where = gettext("the answer to “%(question)s”") % {"question": data.get("question", "")}
+        elif item == "message":
+            where = gettext("a message")
+        else:
+            where = gettext("an internal note")
+        return gettext("Redacted %(where)s. Reason: %(reason)s") % {
+            "where": where,
+            "reason": data.get("reason", ""),
+        }
+
+
+class CaseFileDownloadedFormatter(LogFormatter):
+    label = _("Download the case file")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        parts = [gettext("the report, conversation and attachments' list")]
+        if data.get("images"):
+            parts.append(gettext("images"))
+        if data.get("notes"):
+            parts.append(gettext("internal notes"))
+        if data.get("history"):
+            parts.append(gettext("history"))
+        return gettext("Downloaded the case file with %(parts)s") % {"parts": ", ".join(parts)}
+
+
 def register_case_log_actions(actions):
     """For the ``register_log_actions`` hook: the cases' actions and the report forms'."""
     actions.register_model(Case, CaseLogEntry)
@@ -243,3 +325,13 @@ def register_case_log_actions(actions):
     actions.register_action(DELETED_AFTER_RETENTION)(DeletedAfterRetentionFormatter)
     actions.register_action(ATTACHMENT_OPENED)(AttachmentOpenedFormatter)
     actions.register_action(TRIAGE_CHANGED)(TriageChangedFormatter)
+    actions.register_action(ADVISER_EXCLUDED)(AdviserExcludedFormatter)
+    actions.register_action(EXCLUSION_REMOVED)(ExclusionRemovedFormatter)
+    actions.register_action(REPORT_RECORDED)(ReportRecordedFormatter)
+    actions.register_action(
+        CONTACT_SHARED_LATER,
+        _("Share contact details later"),
+        _("The reporter shared their contact details"),
+    )
+    actions.register_action(REDACTED)(RedactedFormatter)
+    actions.register_action(CASE_FILE_DOWNLOADED)(CaseFileDownloadedFormatter)

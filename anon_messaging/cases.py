@@ -20,9 +20,18 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 
-from . import attachment_storage, audit, codes, deadlines, languages, throttle
+from . import (
+    attachment_storage,
+    audit,
+    codes,
+    deadlines,
+    languages,
+    permissions,
+    redaction,
+    throttle,
+)
 from .conf import get_setting
-from .models import Attachment, Case, ContactDetails, InternalNote, Message
+from .models import Attachment, Case, CaseExclusion, ContactDetails, InternalNote, Message
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +137,9 @@ def create_case(
     contact=None,
     files=(),
     categories=(),
+    excluded_advisers=(),
+    received=Case.Received.ONLINE,
+    taken_by=None,
 ):
     """Store a report atomically. Returns ``(case, code)``; code is None without opt-in.
 
@@ -135,8 +147,11 @@ def create_case(
     and it is returned only after the case is committed. ``codes.Busy`` is raised,
     with nothing stored, when the process has no argon2 slot free. ``files`` (cleaned
     by ``file_cleaning``) are stored with the case or not at all; ``categories`` (from the
-    form's category question) are recorded with it.
+    form's category question) are recorded with it. ``excluded_advisers``
+    (users the reporter named) never see the case. A report an adviser recorded
+    (``record_report``) says how it was ``received`` and who took it.
     """
+    answers = [_without_gaps(answer) for answer in answers]
     code = codes.generate_code() if opt_in else None
     code_hash = codes.hash_code(code) if code else None
     team = intake_team()
@@ -157,6 +172,9 @@ def create_case(
             files=files,
             keys=keys,
             categories=categories,
+            excluded_advisers=excluded_advisers,
+            received=received,
+            taken_by=taken_by,
         )
     except BaseException:
         discard_files(keys)
@@ -166,6 +184,13 @@ def create_case(
 def _report_language(form_page):
     """The language the reporter used: the form page's, else the one it was served in."""
     return (languages.page_language(form_page) if form_page else None) or get_language() or ""
+
+
+def _without_gaps(answer):
+    value = answer.get("value")
+    if isinstance(value, list):
+        value = [redaction.without_gaps(item) for item in value]
+    return {**answer, "value": redaction.without_gaps(value)}
 
 
 def _create_case(
@@ -183,6 +208,9 @@ def _create_case(
     files,
     keys,
     categories,
+    excluded_advisers,
+    received,
+    taken_by,
 ):
     policy = deadlines.policy_for_site(site)
     for _attempt in range(_MAX_COLLISION_RETRIES):
@@ -207,6 +235,8 @@ def _create_case(
                     feedback_due_at=deadlines.feedback_due(now, None, policy.tz),
                     adviser_alert_pending=True,
                     assigned_team=team,
+                    received=received,
+                    taken_by=taken_by,
                 )
                 case.save()
                 if categories:
@@ -214,6 +244,7 @@ def _create_case(
                 if route == Case.Route.CONTACT and contact:
                     ContactDetails.objects.create(case=case, **contact)
                 _attach(case, files, keys, sender=Message.Sender.REPORTER, when=now)
+                _exclude_named_by_reporter(case, excluded_advisers, now)
             return case, code
         except IntegrityError:
             if submission_exists(submission_token):
@@ -223,6 +254,21 @@ def _create_case(
                 code = codes.generate_code()
                 code_hash = codes.hash_code(code)
     raise IntegrityError("Could not draw a unique reference for a new case.")
+
+
+def _exclude_named_by_reporter(case, advisers, now):
+    for adviser in advisers:
+        if not permissions.may_be_excluded(adviser):
+            continue
+        CaseExclusion.objects.create(
+            case=case,
+            user=adviser,
+            reason=gettext("Named by the reporter on the form"),
+            created_at=now,
+        )
+        audit.record(
+            case, audit.ADVISER_EXCLUDED, data={"adviser": _person(adviser), "by_reporter": True}
+        )
 
 
 def post_message(case, *, sender, body, author=None, files=()):
@@ -245,7 +291,11 @@ def _post_message(case, *, sender, body, author, files, keys):
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         message = Message.objects.create(
-            case=locked, sender=sender, body=body, author=author, created_at=now
+            case=locked,
+            sender=sender,
+            body=redaction.without_gaps(body),
+            author=author,
+            created_at=now,
         )
         _attach(
             locked,
@@ -398,7 +448,9 @@ def reply(case, *, author, body, files=()):
 def add_note(case, *, author, body):
     """An internal note: advisers only, never shown to the reporter."""
     with transaction.atomic():
-        note = InternalNote.objects.create(case=case, author=author, body=body)
+        note = InternalNote.objects.create(
+            case=case, author=author, body=redaction.without_gaps(body)
+        )
         audit.record(case, audit.NOTE_ADDED, user=author, data={"note": note.pk})
     return note
 
@@ -512,3 +564,189 @@ def _triage_of(case):
 
 def log_contact_details_viewed(case, *, user):
     audit.record(case, audit.CONTACT_DETAILS_VIEWED, user=user)
+
+
+# --- Formal case work: conflicts of interest, reports taken by advisers, contact details
+# shared later, redaction -----------------------------------------------------------------
+
+
+def exclude_adviser(case, *, user, adviser, reason):
+    """Keep ``adviser`` away from the case (a conflict of interest), whatever their team or
+    permissions. An adviser it was assigned to is unassigned in the same step."""
+    if not permissions.may_be_excluded(adviser):
+        raise CaseActionRefused(
+            gettext(
+                "%(name)s is a superuser and sees every case, so they cannot be excluded. "
+                "Ask an administrator to remove their superuser status first."
+            )
+            % {"name": _person(adviser)["name"]}
+        )
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if CaseExclusion.objects.filter(case=locked, user=adviser).exists():
+            raise CaseActionRefused(
+                gettext("%(name)s is already excluded from this case.")
+                % {"name": _person(adviser)["name"]}
+            )
+        CaseExclusion.objects.create(case=locked, user=adviser, reason=reason, excluded_by=user)
+        audit.record(
+            locked,
+            audit.ADVISER_EXCLUDED,
+            user=user,
+            data={"adviser": _person(adviser), "reason": reason},
+        )
+        if locked.assigned_to_id == adviser.pk:
+            locked.assigned_to = None
+            locked.save(update_fields=["assigned_to"])
+            team = locked.assigned_team
+            audit.record(
+                locked,
+                audit.ASSIGNED,
+                user=user,
+                data={
+                    "adviser": None,
+                    "team": {"id": team.pk, "name": team.name} if team else None,
+                },
+            )
+    case.assigned_to_id = locked.assigned_to_id
+    return locked
+
+
+def remove_exclusion(case, *, user, exclusion_id):
+    """The adviser may see the case again (as their team and permissions allow)."""
+    with transaction.atomic():
+        exclusion = (
+            CaseExclusion.objects.select_related("user").filter(case=case, pk=exclusion_id).first()
+        )
+        if exclusion is None:
+            raise CaseActionRefused(gettext("That adviser is no longer excluded from this case."))
+        exclusion.delete()
+        audit.record(
+            case, audit.EXCLUSION_REMOVED, user=user, data={"adviser": _person(exclusion.user)}
+        )
+    return exclusion
+
+
+def record_report(
+    *,
+    user,
+    form_page,
+    route,
+    received,
+    answers,
+    site,
+    contact=None,
+    code=False,
+    submission_token=None,
+):
+    """A report an adviser took in person, by phone or on paper, stored like any other
+    (``create_case``), saying how it was received and who took it. On the anonymous route,
+    ``code`` issues a messaging code, returned once for the adviser to hand over."""
+    case, issued = create_case(
+        route=route,
+        answers=answers,
+        site=site,
+        form_page=form_page,
+        submission_token=submission_token,
+        opt_in=bool(code) and route == Case.Route.ANONYMOUS,
+        contact=contact if route == Case.Route.CONTACT else None,
+        received=received,
+        taken_by=user,
+    )
+    audit.record(
+        case,
+        audit.REPORT_RECORDED,
+        user=user,
+        data={"received": received, "form": case.form_title, "code_issued": bool(issued)},
+    )
+    return case, issued
+
+
+def share_contact_details(case, *, contact):
+    """A reporter who began anonymously shares how to reach them, for good: stored like
+    any contact details (encrypted, behind their own permission), marked as shared later.
+    Advisers are alerted as for a message."""
+    now = reporter_time()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if ContactDetails.objects.filter(case=locked).exists():
+            raise CaseActionRefused(gettext("You have already shared your contact details."))
+        ContactDetails.objects.create(case=locked, shared_later_at=now, **contact)
+        locked.adviser_alert_pending = True
+        locked.save(update_fields=["adviser_alert_pending"])
+        audit.record(locked, audit.CONTACT_SHARED_LATER)
+    return locked
+
+
+# What may be redacted, as the redaction form names it: "answer-<n>", "message-<id>",
+# "note-<id>".
+REDACTABLE_KINDS = ("answer", "message", "note")
+
+
+def redact_text(case, *, user, item, passage, reason):
+    """Replace every occurrence of ``passage`` in one answer, message or note of the case
+    with a marked gap, for good: the stored (encrypted) text is rewritten and the
+    original kept nowhere. The history says who, where, how many gaps and why; never
+    the passage."""
+    kind, _sep, ident = (item or "").partition("-")
+    if kind not in REDACTABLE_KINDS or not ident.isdigit():
+        raise CaseActionRefused(gettext("Choose what to redact from the list."))
+    ident = int(ident)
+    not_found = gettext(
+        "That text is not in the part you chose, so nothing was redacted. Copy it exactly "
+        "as it appears."
+    )
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        data = {"item": kind, "reason": reason}
+        if kind == "answer":
+            answers = list(locked.answers or [])
+            if not 1 <= ident <= len(answers):
+                raise CaseActionRefused(gettext("Choose what to redact from the list."))
+            answer = dict(answers[ident - 1])
+            value = answer.get("value")
+            if isinstance(value, list):
+                results = [redaction.redact(part, passage) for part in value]
+                answer["value"] = [text for text, _count in results]
+                found = sum(count for _text, count in results)
+            else:
+                answer["value"], found = redaction.redact(value, passage)
+            if not found:
+                raise CaseActionRefused(not_found)
+            answers[ident - 1] = answer
+            locked.answers = answers
+            locked.save(update_fields=["answers"])
+            data.update(number=ident, question=answer.get("label", ""))
+        else:
+            model = Message if kind == "message" else InternalNote
+            row = model.objects.filter(case=locked, pk=ident).first()
+            if row is None:
+                raise CaseActionRefused(gettext("Choose what to redact from the list."))
+            row.body, found = redaction.redact(row.body, passage)
+            if not found:
+                raise CaseActionRefused(not_found)
+            row.save(update_fields=["body"])
+            data[kind] = ident
+        data["gaps"] = found
+        audit.record(locked, audit.REDACTED, user=user, data=data)
+    return found
+
+
+def redact_attachment(case, *, user, number, reason):
+    """Delete an attachment's stored content for good; the row stays, marked redacted, so
+    the conversation shows where it was. The file goes when the change commits."""
+    with transaction.atomic():
+        attachment = Attachment.objects.select_for_update().filter(case=case, number=number).first()
+        if attachment is None or attachment.is_redacted:
+            raise CaseActionRefused(gettext("That attachment is not there to redact."))
+        key = attachment.storage_key
+        attachment.storage_key = None
+        attachment.save(update_fields=["storage_key"])
+        audit.record(
+            case,
+            audit.REDACTED,
+            user=user,
+            data={"item": "attachment", "attachment": number, "reason": reason},
+        )
+        transaction.on_commit(lambda: discard_files([key]), robust=True)
+    return attachment

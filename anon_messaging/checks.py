@@ -602,6 +602,7 @@ def check_installation(app_configs=None, **kwargs):
         *_base_template_problems(),
         *_sqlite_warnings(),
         *_task_cluster_warnings(),
+        *_case_file_warnings(),
     ]
 
 
@@ -856,3 +857,19 @@ def _task_cluster_warnings():
             id="anon_messaging.W630",
         )
     ]
+
+
+def _case_file_warnings():
+    """Case files are made with WeasyPrint, which needs the Pango library from the system."""
+    try:
+        import weasyprint  # noqa: F401 - loading it is the check
+    except (ImportError, OSError) as exc:
+        return [
+            checks.Warning(
+                f"WeasyPrint cannot be loaded ({exc}), so advisers cannot download case files.",
+                hint="Install Pango from the system, for example 'apt-get install "
+                "libpango-1.0-0 libpangoft2-1.0-0' on Debian or Ubuntu.",
+                id="anon_messaging.W640",
+            )
+        ]
+    return []

@@ -15,7 +15,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.forms.forms import BaseForm, FormBuilder
 
-from . import codes, file_cleaning
+from . import codes, file_cleaning, permissions
 from .conf import get_setting
 from .models import ContactDetails
 
@@ -28,6 +28,7 @@ RESERVED_FIELD_NAMES = {
     "reporter_email",
     "reporter_phone",
     "preferred_contact",
+    "excluded_advisers",
 }
 
 # A report form's submission token: random, signed with the time the form was shown, so
@@ -263,6 +264,41 @@ def contact_route_fields():
     }
 
 
+def advisers_a_reporter_may_name():
+    """The advisers a reporter may name as not to see their report, as ``(id, display
+    name)``: everyone who may see cases and can be excluded (not superusers), by their
+    full name only. An account without a full name is not listed: a user name is never
+    shown to reporters."""
+    users = (
+        permissions.users_who_may_see_cases()
+        .filter(is_active=True, is_superuser=False)
+        .order_by("first_name", "last_name", "pk")
+    )
+    named = [(user.pk, user.get_full_name().strip()) for user in users]
+    return [(pk, name) for pk, name in named if name]
+
+
+def excluded_advisers_field():
+    """The report form's optional list of advisers who must not see the report."""
+    return forms.TypedMultipleChoiceField(
+        label=_("Is there an adviser who must not see your report?"),
+        help_text=_(
+            "Optional. If someone below is involved in what happened, or you would not want "
+            "them to read your report, tick their name. They will never see your report "
+            "or your messages."
+        ),
+        choices=advisers_a_reporter_may_name(),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _(
+                "One of the advisers you ticked is no longer listed: please tick again."
+            )
+        },
+    )
+
+
 class ContactRouteMixin:
     def clean(self):
         cleaned = super().clean()
@@ -298,6 +334,37 @@ class ContactRouteMixin:
             self.add_error("reporter_phone", _("Give a phone number, as you prefer a phone call."))
         cleaned["reporter_email"], cleaned["reporter_phone"] = email, phone
         return cleaned
+
+
+class ContactDetailsForm(ContactRouteMixin, forms.Form):
+    """A reporter's contact details, shared later from the conversation page; only after
+    ticking that they understand it cannot be undone."""
+
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand that once I share these details, the advisers handling my report "
+            "will know who I am, and this cannot be undone."
+        ),
+        error_messages={
+            "required": _("Tick the box to confirm you understand this cannot be undone.")
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        confirm = self.fields.pop("confirm")
+        self.fields.update(contact_route_fields())
+        self.fields["confirm"] = confirm
+
+    def contact(self):
+        """The details as ``cases`` stores them."""
+        data = self.cleaned_data
+        return {
+            "name": data["reporter_name"],
+            "email": data["reporter_email"],
+            "phone": data["reporter_phone"],
+            "preferred_method": data["preferred_contact"],
+        }
 
 
 def _code_lengths_text():

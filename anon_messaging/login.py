@@ -12,11 +12,12 @@ The session holds the case's id and when it was last used, never the code.
 import time
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 
 from . import codes, throttle
 from .conf import get_setting
-from .models import Case
+from .models import Case, ContactDetails
 from .sessions import SESSION_CASE_KEY, SESSION_SEEN_KEY
 
 # Seconds a reporter is asked to wait when every argon2 slot of the process was busy.
@@ -141,7 +142,13 @@ def session_case(request):
         end_session(request)
         request.anon_messaging_timed_out = True
         return None
-    case = Case.objects.filter(pk=case_id, messaging_enabled=True).first()
+    # Whether the reporter has shared contact details (the conversation page says so),
+    # in the same query.
+    case = (
+        Case.objects.filter(pk=case_id, messaging_enabled=True)
+        .annotate(has_contact_details=Exists(ContactDetails.objects.filter(case=OuterRef("pk"))))
+        .first()
+    )
     if case is None:
         end_session(request)
         return None

@@ -123,6 +123,22 @@ class CaseQuerySet(models.QuerySet):
         """Cases that owe the reporter a reply (the stored ``needs_reply``, indexed)."""
         return self.filter(needs_reply=True)
 
+    def with_exclusion_flag(self):
+        """Annotate ``has_exclusions``, in the same query, so a run over many cases reads
+        the exclusions (``load_exclusions``) only of the few cases that have any."""
+        return self.annotate(
+            has_exclusions=models.Exists(CaseExclusion.objects.filter(case=models.OuterRef("pk")))
+        )
+
+
+def load_exclusions(cases):
+    """Prefetch ``exclusions`` for the cases (from ``with_exclusion_flag``) that have any:
+    one query, and none when no case has any."""
+    flagged = [case for case in cases if getattr(case, "has_exclusions", True)]
+    if flagged:
+        models.prefetch_related_objects(flagged, "exclusions")
+    return cases
+
 
 # Statuses in which nothing is owed to the reporter: the case is closed, or the adviser
 # is waiting for the reporter.
@@ -147,6 +163,15 @@ class Case(models.Model):
         LOW = "low", _("Low")
         MEDIUM = "medium", _("Medium")
         HIGH = "high", _("High")
+
+    class Received(models.TextChoices):
+        """How the report reached the service: a reporter's own form, or an adviser who
+        recorded what they were told (in person, by phone) or sent on paper."""
+
+        ONLINE = "online", _("Online, by the reporter")
+        IN_PERSON = "in_person", _("In person, recorded by an adviser")
+        PHONE = "phone", _("By phone, recorded by an adviser")
+        PAPER = "paper", _("On paper, recorded by an adviser")
 
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -174,6 +199,18 @@ class Case(models.Model):
     # recorded): advisers see it, and may answer in it.
     language = models.CharField(_("language"), max_length=35, blank=True)
     created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    received = models.CharField(
+        _("received"), max_length=16, choices=Received.choices, default=Received.ONLINE
+    )
+    # The adviser who recorded a report taken in person, by phone or on paper.
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     # Messaging: only the selector index and an argon2id hash of the code.
     messaging_enabled = models.BooleanField(_("anonymous messaging"), default=False)
@@ -279,6 +316,15 @@ class Case(models.Model):
                 "view_statistics",
                 _("Can see reporting statistics (counts only, never a case)"),
             ),
+            (
+                "exclude_advisers",
+                _("Can exclude advisers from a case (conflicts of interest)"),
+            ),
+            ("redact_case", _("Can redact reports, messages, notes and attachments")),
+            (
+                "record_report",
+                _("Can record a report taken in person, by phone or on paper"),
+            ),
         ]
         indexes = [
             models.Index(fields=["awaiting_reply", "awaiting_since"], name="am_case_awaiting"),
@@ -370,6 +416,8 @@ class ContactDetails(models.Model):
     preferred_method = models.CharField(
         _("preferred contact method"), max_length=16, choices=Method.choices
     )
+    # Set when a reporter who began anonymously chose to share these later.
+    shared_later_at = models.DateTimeField(_("shared later"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact details")
@@ -455,7 +503,8 @@ class Attachment(models.Model):
     # Codes from file_cleaning (location, camera, document_info...), encrypted like the
     # report: even what a file carried says something about it.
     removed = EncryptedJSONField(_("removed on upload"), default=list)
-    storage_key = models.CharField(max_length=64, unique=True, editable=False)
+    # None once the attachment was redacted: its stored content is deleted.
+    storage_key = models.CharField(max_length=64, unique=True, null=True, editable=False)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
 
     class Meta:
@@ -482,6 +531,43 @@ class Attachment(models.Model):
     def is_image(self):
         return self.kind == self.Kind.IMAGE
 
+    @property
+    def is_redacted(self):
+        return self.storage_key is None
+
+
+class CaseExclusion(models.Model):
+    """An adviser who must not see a case (a conflict of interest), whatever their team
+    or permissions; superusers aside. ``permissions.visible_cases`` applies it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="exclusions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("adviser"),
+        on_delete=models.CASCADE,
+        related_name="case_exclusions",
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    # None when the reporter named the adviser on the form.
+    excluded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("excluded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("excluded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("excluded adviser")
+        verbose_name_plural = _("excluded advisers")
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="am_exclusion_once")]
+
+    def __str__(self):
+        return str(_("Exclusion %(pk)s on %(case)s") % {"pk": self.pk, "case": self.case_id})
+
 
 class CaseLogEntryManager(BaseLogEntryManager):
     def log_action(self, instance, action, **kwargs):
@@ -490,8 +576,8 @@ class CaseLogEntryManager(BaseLogEntryManager):
 
     def viewable_by_user(self, user):
         # Wagtail's site history report lists entries through this: an adviser must
-        # not learn there about cases they cannot open.
-        if permissions.sees_every_case(user):
+        # not learn there about cases they cannot open (nor those they are excluded from).
+        if permissions.sees_every_case(user) and not permissions.may_be_excluded(user):
             return self.all()
         return self.filter(case_id__in=Case.objects.visible_to(user).values("pk"))
 

@@ -15,9 +15,9 @@ or a restarted one, never send the same case's notice twice: one email per advis
 burst.
 
 Recipients (``recipients_for``): the assigned adviser, if they may see the case
-(``permissions.py``); else the site's team address; else the active members of the
-assigned team who may see it; for a reminder, else the managers. An escalation goes
-to the managers, else the team address.
+(``permissions.py``: never one excluded from it); else the site's team address; else the
+active members of the assigned team who may see it; for a reminder, else the managers.
+An escalation goes to the managers, else the team address.
 
 How: every backend in ``ANON_MESSAGING["NOTIFICATION_BACKENDS"]`` (dotted paths of
 ``BaseNotificationBackend`` subclasses; email by default) gets each notice, so a site
@@ -47,7 +47,7 @@ from wagtail.admin.utils import get_admin_base_url
 
 from . import permissions, reporting_settings
 from .conf import get_setting
-from .models import Case, TaskLock
+from .models import Case, TaskLock, load_exclusions
 
 logger = logging.getLogger(__name__)
 
@@ -115,12 +115,25 @@ def recipients_for(notice, case, site_settings, may_see=permissions.may_see_case
             [site_settings.team_email] if site_settings.team_email else []
         )
     adviser = case.assigned_to
-    # An assigned adviser sees the case exactly when they may see cases at all.
-    if adviser is not None and adviser.is_active and adviser.email and may_see(adviser):
+    # An assigned adviser sees the case when they may see cases at all and are not
+    # excluded from it (permissions.may_see_case).
+    excluded = permissions.excluded_user_ids(case)
+    if (
+        adviser is not None
+        and adviser.is_active
+        and adviser.email
+        and permissions.may_see_case(adviser, case, may_see, excluded)
+    ):
         return [adviser.email]
     if site_settings.team_email:
         return [site_settings.team_email]
-    members = sorted({user.email for user in _team_members(case) if may_see(user)})
+    members = sorted(
+        {
+            user.email
+            for user in _team_members(case)
+            if permissions.may_see_case(user, case, may_see, excluded)
+        }
+    )
     if members or notice is NEW_ACTIVITY:
         return members
     return site_settings.manager_email_list
@@ -297,6 +310,7 @@ def _claim_alerts(due):
         Case.objects.filter(due)
         .select_related("assigned_to", "assigned_team")
         .only("pk", "site_id", "assigned_team", "assigned_to")
+        .with_exclusion_flag()
         .order_by("pk")
     )
     claimed = []
@@ -306,4 +320,4 @@ def _claim_alerts(due):
             # Only this run clears the flag, and not if the reporter wrote again.
             if Case.objects.filter(Q(pk=case.pk) & due).update(adviser_alert_pending=False):
                 claimed.append(case)
-    return claimed
+    return load_exclusions(claimed)

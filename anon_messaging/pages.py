@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from django import forms as django_forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, models
 from django.http import Http404
 from django.shortcuts import redirect
@@ -36,7 +37,7 @@ from . import (
     reporting_settings,
     statistics,
 )
-from .models import Case, CaseCategory, Message
+from .models import Case, CaseCategory, ContactDetails, Message
 from .security import ReporterPageMixin, attachment_response, no_store
 
 # --- Report forms -----------------------------------------------------------------
@@ -251,6 +252,15 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         ),
     )
     contact_intro = RichTextField(_("introduction to the contact details"), blank=True)
+    reporters_may_exclude_advisers = models.BooleanField(
+        _("reporters may name advisers who must not see their report"),
+        default=False,
+        help_text=_(
+            "For conflicts of interest: the form lists the case advisers by their display "
+            "names (never their user names), and those the reporter ticks can never see "
+            "the case. Advisers without a full name in their account are not listed."
+        ),
+    )
     submit_button_text = models.CharField(
         _("submit button text"), max_length=100, default=_("Send report")
     )
@@ -301,6 +311,7 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
             heading=_("Anonymous messaging (anonymous route)"),
         ),
         FieldPanel("contact_intro"),
+        FieldPanel("reporters_may_exclude_advisers"),
         FieldPanel("submit_button_text"),
         MultiFieldPanel(
             [
@@ -380,6 +391,10 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
         else:
             fields.update(forms.contact_route_fields())
             bases = (forms.ContactRouteMixin, forms.ReportForm)
+        if self.reporters_may_exclude_advisers:
+            excluded = forms.excluded_advisers_field()
+            if excluded.choices:
+                fields["excluded_advisers"] = excluded
         form_class = type("ReportForm", bases, dict(fields))
         # Set after the class is built, so no question's name can clash with it: the answers'
         # snapshot reads the questions from the form instead of querying them a second time.
@@ -494,7 +509,15 @@ class ReportFormMixin(ReporterPageMixin, FormMixin, models.Model):
             opt_in=self.is_anonymous_route and bool(data.get("messaging_opt_in")),
             contact=contact,
             files=[cleaned for _uploaded, cleaned in data.get("attachments") or ()],
+            excluded_advisers=self.excluded_advisers(data.get("excluded_advisers") or ()),
         )
+
+    def excluded_advisers(self, ids):
+        """The advisers the reporter named as not to see the report, among those listed."""
+        if not ids or not self.reporters_may_exclude_advisers:
+            return []
+        listed = {pk for pk, _name in forms.advisers_a_reporter_may_name()}
+        return list(get_user_model().objects.filter(pk__in=set(ids) & listed))
 
     def process_form_submission(self, form):  # pragma: no cover - serve() never calls it
         raise NotImplementedError("Report forms store cases through process_report().")
@@ -785,6 +808,52 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
         else:
             messages.success(request, gettext("Your message was sent."))
         return redirect(self.url + "#latest")
+
+    @path("contact-details/", name="share_contact")
+    def share_contact(self, request):
+        """A reporter logged in with their code shares how to reach them, after a plain
+        warning that this cannot be undone. Messaging carries on as before."""
+        case = self.session_case(request)
+        if case is None:
+            return self.render_login(request, forms.CodeLoginForm())
+        already = ContactDetails.objects.filter(case=case).exists()
+        if already:
+            return self.render_page(
+                request, "anon_messaging/messaging_share_contact.html", case=case, already=True
+            )
+        if request.method != "POST":
+            return self.render_page(
+                request,
+                "anon_messaging/messaging_share_contact.html",
+                case=case,
+                form=forms.ContactDetailsForm(),
+            )
+        form = forms.ContactDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                cases.share_contact_details(case, contact=form.contact())
+            except cases.CaseActionRefused as refused:
+                form.add_error(None, str(refused))
+            except DatabaseError:
+                form.add_error(
+                    None,
+                    gettext(
+                        "We could not save your details just now, so nothing was shared. They "
+                        "are still here: please try again in a moment."
+                    ),
+                )
+            else:
+                messages.success(
+                    request,
+                    gettext(
+                        "Your contact details were shared with the advisers handling your "
+                        "report. You can keep sending messages here."
+                    ),
+                )
+                return redirect(self.url)
+        return self.render_page(
+            request, "anon_messaging/messaging_share_contact.html", case=case, form=form
+        )
 
     @path("attachments/<int:number>/", name="attachment")
     def attachment(self, request, number):

@@ -5,6 +5,8 @@
 * Holders of ``view_case`` see the cases assigned to them or to one of their groups
   (new cases go to the intake team, ``cases.intake_team``).
 * Nobody else sees any case.
+* Whoever is excluded from a case (``CaseExclusion``, a conflict of interest) does not
+  see it, whatever their team or permissions; only superusers cannot be excluded.
 
 Everything that shows or sends something about a case asks here: the admin's list,
 case views, history and export (through ``Case.objects.visible_to``), the dashboard,
@@ -30,6 +32,11 @@ VIEW_STATISTICS = f"{APP_LABEL}.view_statistics"
 # Not about cases: publishing an anonymous form with a question that asks who the reporter
 # is, once confirmed with a reason (form_rules.py).
 CONFIRM_IDENTITY_QUESTIONS = f"{APP_LABEL}.confirm_identity_questions"
+# Formal case work (docs/permissions.md): exclude advisers from a case, redact what was
+# written, record a report taken in person or by phone.
+EXCLUDE_ADVISERS = f"{APP_LABEL}.exclude_advisers"
+REDACT_CASE = f"{APP_LABEL}.redact_case"
+RECORD_REPORT = f"{APP_LABEL}.record_report"
 
 # The group advisers are put in, and what it may do: reach the admin, see and work on the
 # cases assigned to it, read contact details, reply and write notes. Migration 0003 made
@@ -45,6 +52,7 @@ ADVISER_PERMISSIONS = [
     (APP_LABEL, "add_message"),
     (APP_LABEL, "view_internalnote"),
     (APP_LABEL, "add_internalnote"),
+    (APP_LABEL, "record_report"),
 ]
 
 
@@ -96,10 +104,34 @@ def teams_who_may_see_cases():
     ).distinct()
 
 
+def may_be_excluded(user):
+    """Whether exclusions from cases apply to ``user``: to everyone but superusers."""
+    return not user.is_superuser
+
+
+def excluded_user_ids(case):
+    """The ids of the users excluded from ``case``: none without a query when the case was
+    read with ``has_exclusions`` False; else its (prefetched) ``exclusions``."""
+    if not getattr(case, "has_exclusions", True):
+        return set()
+    return {exclusion.user_id for exclusion in case.exclusions.all()}
+
+
+def may_see_case(user, case, may_see=may_see_cases, excluded=None):
+    """Whether ``user`` may see ``case`` when it is assigned to them or their team: they
+    may see cases (``may_see``, a memo in a long run) and are not excluded from it. For
+    the notifier, which picks among the assigned adviser and the team's members."""
+    if excluded is None:
+        excluded = excluded_user_ids(case)
+    return may_see(user) and not (user.pk in excluded and may_be_excluded(user))
+
+
 def visible_cases(queryset, user):
     """Filter a case queryset down to the cases ``user`` may see."""
-    if sees_every_case(user):
-        return queryset
     if not may_see_cases(user):
         return queryset.none()
-    return queryset.filter(Q(assigned_to=user) | Q(assigned_team__in=user.groups.all()))
+    if user.is_superuser:
+        return queryset
+    if not sees_every_case(user):
+        queryset = queryset.filter(Q(assigned_to=user) | Q(assigned_team__in=user.groups.all()))
+    return queryset.exclude(exclusions__user=user)

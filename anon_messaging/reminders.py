@@ -30,7 +30,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from . import audit, deadlines, notifications
-from .models import Case, TaskLock
+from .models import Case, TaskLock, load_exclusions
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ def _claim(candidates, field, now, pick):
         .select_related("assigned_to", "assigned_team")
         .prefetch_related(active_members)
         .only(*_CASE_FIELDS)
+        .with_exclusion_flag()
         # Longest overdue first. Ordering by the due time (not the model's -created_at) lets
         # the database read only the cases awaiting a reply from the am_case_reply_due index
         # instead of walking every case.
@@ -102,7 +103,7 @@ def _claim(candidates, field, now, pick):
         # Another scan's claim finishes first; then its cases are no longer candidates.
         TaskLock.hold(REMINDERS_LOCK)
         chosen = []
-        for case in queryset:
+        for case in load_exclusions(list(queryset)):
             recipients = pick(case)
             if recipients:
                 chosen.append((case, recipients))

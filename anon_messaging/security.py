@@ -131,6 +131,19 @@ def attachment_response(attachment, chunks):
     return no_store(response)
 
 
+def download_response(content, content_type, filename):
+    """Content made for one person (a case file) as a download: attachment, nosniff,
+    a sandboxing CSP, no-store."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = ATTACHMENT_CONTENT_SECURITY_POLICY
+    response["Referrer-Policy"] = "no-referrer"
+    return no_store(response)
+
+
 def apply_reporter_headers(response):
     keep_csp = getattr(response, "anon_messaging_attachment", False)
     for name, value in REPORTER_HEADERS.items():

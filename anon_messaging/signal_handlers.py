@@ -61,6 +61,8 @@ def attachment_deleted(sender, instance, **kwargs):
     crash before this runs leaves an orphan file, which ``attachments.sweep_orphans``
     removes."""
     key = instance.storage_key
+    if key is None:  # redacted: its content was deleted then
+        return
 
     def delete_file():
         try:

@@ -62,7 +62,10 @@ def test_a_new_report_waits_on_its_teams_dashboard_and_every_row_has_a_count(dem
 
     # Once someone takes it, it no longer waits.
     cases.assign(
-        case, user=None, adviser=case.assigned_team.user_set.get(), team=case.assigned_team
+        case,
+        user=None,
+        adviser=case.assigned_team.user_set.get(username="adviser"),
+        team=case.assigned_team,
     )
     assert dashboard(client)[WAITING][0] == before[WAITING][0]
 
@@ -88,7 +91,7 @@ def test_reply_due_cannot_be_misread(demo_site):
     reporter = Client()
     submit_anonymous(reporter, "Due when?")
     case = new_cases.get()
-    case.assigned_to = case.assigned_team.user_set.get()
+    case.assigned_to = case.assigned_team.user_set.get(username="adviser")
     case.save()
 
     # Due at 17:00 on a Wednesday.

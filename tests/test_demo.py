@@ -116,6 +116,19 @@ def test_the_demo_adviser_has_a_populated_case_list(demo_site):
     assert CaseOutcome.objects.exists()
 
 
+def test_the_second_demo_adviser_shares_the_team_but_is_kept_from_one_case(demo_site):
+    """adviser2, in the same team as adviser, is excluded from the ongoing demo case."""
+    first, second = Client(), Client()
+    assert first.login(username="adviser", password=DEMO_PASSWORD)
+    assert second.login(username="adviser2", password=DEMO_PASSWORD)
+    excluded = Case.objects.get(exclusions__user__username="adviser2")
+    shared = Case.objects.exclude(pk=excluded.pk).filter(status="new").first()
+    assert first.get(case_url(excluded)).status_code == 200
+    assert second.get(case_url(excluded)).status_code == 404
+    assert second.get(case_url(shared)).status_code == 200
+    assert excluded.reference not in second.get(LIST_URL).content.decode()
+
+
 def column_sort_link(listing, heading):
     """The address the case list's column heading links to, to sort by that column."""
     for cell in re.findall(r'<th scope="col"[^>]*>.*?</th>', listing, re.S):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from wagtail.models import Site
 from wagtail.templatetags.wagtailcore_tags import richtext
 
-from .. import attachments, deadlines, languages
+from .. import attachments, deadlines, languages, redaction
 from .. import reporting_settings as site_reporting_settings
 
 register = template.Library()
@@ -153,6 +153,12 @@ def answer_display(value):
     if value in (None, ""):
         return gettext("(no answer)")
     return value
+
+
+@register.filter
+def show_redactions(html):
+    """After ``linebreaks`` (which escapes): each redacted gap as a marked "[redacted]"."""
+    return redaction.show_gaps(html)
 
 
 @register.simple_tag

@@ -161,3 +161,140 @@ class TriageForm(forms.Form):
         self.fields["location_type"].queryset = LocationType.objects.filter(
             models.Q(active=True) | models.Q(pk=current_location)
         )
+
+
+# --- Formal case work --------------------------------------------------------------------
+
+
+def _reason_field(label, required_message):
+    return forms.CharField(
+        label=label,
+        max_length=500,
+        error_messages={
+            "required": required_message,
+            "max_length": _(
+                "Keep the reason to %(limit_value)d characters (it has %(show_value)d)."
+            ),
+        },
+        widget=forms.TextInput,
+    )
+
+
+class ExcludeAdviserForm(forms.Form):
+    """Exclude an adviser from the case (a conflict of interest), with a reason."""
+
+    adviser = AdviserChoiceField(
+        label=_("Adviser to exclude"),
+        queryset=get_user_model().objects.none(),
+        empty_label=_("Choose an adviser"),
+        error_messages={"required": _("Choose the adviser to exclude.")},
+    )
+    reason = _reason_field(
+        _("Reason (shown in the case history)"), _("Give the reason for excluding them.")
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Superusers see every case and cannot be excluded; those already excluded are not
+        # offered again.
+        self.fields["adviser"].queryset = (
+            advisers_who_can_see_cases()
+            .filter(is_superuser=False)
+            .exclude(case_exclusions__case=case)
+        )
+
+
+class RedactForm(forms.Form):
+    """Redact a passage of one answer, message or note, for good."""
+
+    item = forms.ChoiceField(
+        label=_("Where"), error_messages={"required": _("Choose what to redact from.")}
+    )
+    passage = forms.CharField(
+        label=_("Text to redact"),
+        help_text=_(
+            "Copy the words exactly as they appear. Every place they appear in the part you "
+            "chose becomes a marked gap, for the reporter too. This cannot be undone."
+        ),
+        max_length=10_000,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Give the text to redact.")},
+    )
+    reason = _reason_field(
+        _("Reason (shown in the case history)"), _("Give the reason for the redaction.")
+    )
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [("", _("Choose a part of the case")), *items]
+
+
+class RedactAttachmentForm(forms.Form):
+    """Delete one attachment's content, for good."""
+
+    number = forms.TypedChoiceField(
+        label=_("Attachment"),
+        coerce=int,
+        error_messages={"required": _("Choose the attachment to redact.")},
+    )
+    reason = _reason_field(
+        _("Reason (shown in the case history)"), _("Give the reason for the redaction.")
+    )
+
+    def __init__(self, *args, numbers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["number"].choices = [
+            ("", _("Choose an attachment")),
+            *[(number, _("Attachment %(number)d") % {"number": number}) for number in numbers],
+        ]
+
+
+class CaseFileForm(forms.Form):
+    """What a case file holds beyond the report, the conversation and the attachment list."""
+
+    images = forms.BooleanField(label=_("Show images in the file"), required=False)
+    notes = forms.BooleanField(label=_("Include internal notes"), required=False)
+    history = forms.BooleanField(label=_("Include the case history"), required=False)
+
+
+class RecordReportStartForm(forms.Form):
+    """A report taken in person, by phone or on paper: which form's questions, which route."""
+
+    form_page = forms.ModelChoiceField(
+        label=_("Form whose questions to fill in"),
+        queryset=None,
+        empty_label=_("Choose a form"),
+        error_messages={"required": _("Choose the form whose questions you will fill in.")},
+    )
+    route = forms.ChoiceField(
+        label=_("Route"),
+        choices=Case.Route.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Anonymous: you record nothing that says who the reporter is, and may give them a "
+            "messaging code. With contact details: you record how to reach them."
+        ),
+        error_messages={"required": _("Choose the route.")},
+    )
+    received = forms.ChoiceField(
+        label=_("How was the report received?"),
+        choices=[choice for choice in Case.Received.choices if choice[0] != Case.Received.ONLINE],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how the report was received.")},
+    )
+
+    def __init__(self, *args, form_pages, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["form_page"].queryset = form_pages
+
+
+def issue_code_field():
+    return forms.BooleanField(
+        label=_("Give the reporter a messaging code"),
+        help_text=_(
+            "The code is shown to you once, on the next page, for you to hand over. It is "
+            "never stored in a form anyone could read, so it cannot be shown again."
+        ),
+        required=False,
+    )

@@ -34,13 +34,16 @@ from wagtail_modeladmin.views import (
     IndexView,
     InspectView,
     InstanceSpecificView,
+    WMABaseView,
 )
 
-from .. import attachments, cases, permissions, reporting_settings
+from .. import attachments, case_files, cases, codes, form_rules, permissions, reporting_settings
+from .. import forms as reporter_forms
 from ..deadlines import overdue_q
 from ..forms import ask_to_choose_files_again
 from ..models import Case, CaseCategory, CaseOutcome, LocationType
-from ..security import attachment_response, neutralise_formula
+from ..pages import ReportFormMixin
+from ..security import attachment_response, download_response, neutralise_formula, no_store
 from . import forms as admin_forms
 from .columns import statutory_cell
 
@@ -54,6 +57,8 @@ def case_action_url(action, *args):
 
 
 ATTACHMENT_ACTION = "attachment"
+CASE_FILE_ACTION = "case_file"
+RECORD_REPORT_ACTION = "record"
 
 
 def with_overdue_flag(queryset, now=None):
@@ -317,6 +322,9 @@ class CaseIndexView(IndexView):
             elided_page_range=paginator.get_elided_page_range(self.page_num),
             object_list=page_obj.object_list,
             user_can_create=False,
+            record_report_url=case_action_url(RECORD_REPORT_ACTION)
+            if self.request.user.has_perm(permissions.RECORD_REPORT)
+            else None,
             show_search=self.search_handler.show_search_form,
         )
         context.update(kwargs)
@@ -352,7 +360,18 @@ class CaseView(VisibleCaseMixin, InspectView):
     """The case: report, contact details link, conversation, notes, status, assignment."""
 
     page_title = _("Case")
-    ACTIONS = ("reply", "note", "status", "assign", "responded", "triage")
+    ACTIONS = (
+        "reply",
+        "note",
+        "status",
+        "assign",
+        "responded",
+        "triage",
+        "exclude",
+        "unexclude",
+        "redact",
+        "redact_attachment",
+    )
 
     def check_action_permitted(self, user):
         return True  # VisibleCaseMixin has checked, with the case itself
@@ -467,6 +486,107 @@ class CaseView(VisibleCaseMixin, InspectView):
             gettext("Recorded that the reporter has had a response."), "status-section"
         )
 
+    def post_exclude(self, request):
+        self.require(permissions.EXCLUDE_ADVISERS)
+        form = admin_forms.ExcludeAdviserForm(request.POST, prefix="exclude", case=self.instance)
+        excluded = form.is_valid() and self.run(
+            form,
+            cases.exclude_adviser,
+            user=request.user,
+            adviser=form.cleaned_data["adviser"],
+            reason=form.cleaned_data["reason"],
+        )
+        if excluded:
+            return self.done(
+                gettext("%(name)s can no longer see this case.")
+                % {"name": CaseAdmin._person_name(form.cleaned_data["adviser"])},
+                "exclusions-section",
+            )
+        return self.render_case(exclude_form=form)
+
+    def post_unexclude(self, request):
+        self.require(permissions.EXCLUDE_ADVISERS)
+        raw = request.POST.get("exclusion", "")
+        try:
+            removed = cases.remove_exclusion(
+                self.instance, user=request.user, exclusion_id=int(raw) if raw.isdigit() else 0
+            )
+        except cases.CaseActionRefused as refused:
+            messages.error(request, str(refused))
+            return redirect(self.case_url)
+        return self.done(
+            gettext("%(name)s may see this case again, as their team and permissions allow.")
+            % {"name": CaseAdmin._person_name(removed.user)},
+            "exclusions-section",
+        )
+
+    def post_redact(self, request):
+        self.require(permissions.REDACT_CASE)
+        form = admin_forms.RedactForm(request.POST, prefix="redact", items=self.redactable_items())
+        redacted = form.is_valid() and self.run(
+            form,
+            cases.redact_text,
+            user=request.user,
+            item=form.cleaned_data["item"],
+            passage=form.cleaned_data["passage"],
+            reason=form.cleaned_data["reason"],
+        )
+        if redacted:
+            return self.done(
+                gettext("Redacted. The original text is no longer stored."), "redaction-section"
+            )
+        return self.render_case(redact_form=form)
+
+    def post_redact_attachment(self, request):
+        self.require(permissions.REDACT_CASE)
+        form = admin_forms.RedactAttachmentForm(
+            request.POST, prefix="redact_file", numbers=self.redactable_attachments()
+        )
+        redacted = form.is_valid() and self.run(
+            form,
+            cases.redact_attachment,
+            user=request.user,
+            number=form.cleaned_data["number"],
+            reason=form.cleaned_data["reason"],
+        )
+        if redacted:
+            return self.done(
+                gettext("The attachment's content was deleted for good."), "redaction-section"
+            )
+        return self.render_case(redact_attachment_form=form)
+
+    def redactable_items(self):
+        """The parts of the case a passage can be redacted from, as the form lists them."""
+        case = self.instance
+        items = [
+            (
+                f"answer-{number}",
+                gettext("Report: %(question)s") % {"question": answer.get("label", "")},
+            )
+            for number, answer in enumerate(case.answers or [], start=1)
+        ]
+        for number, message in enumerate(case.messages.all(), start=1):
+            sender = message.get_sender_display()
+            items.append(
+                (
+                    f"message-{message.pk}",
+                    gettext("Message %(number)d (%(sender)s)")
+                    % {"number": number, "sender": sender},
+                )
+            )
+        for number, note in enumerate(case.notes.all(), start=1):
+            items.append(
+                (f"note-{note.pk}", gettext("Internal note %(number)d") % {"number": number})
+            )
+        return items
+
+    def redactable_attachments(self):
+        return list(
+            self.instance.attachments.filter(storage_key__isnull=False).values_list(
+                "number", flat=True
+            )
+        )
+
     def run(self, form, action, **kwargs):
         """Do the action; on refusal or a database failure, say so on the form, keep the text."""
         try:
@@ -522,6 +642,21 @@ class CaseView(VisibleCaseMixin, InspectView):
             ),
             **bound_forms,
         }
+        can_exclude = user.has_perm(permissions.EXCLUDE_ADVISERS)
+        can_redact = user.has_perm(permissions.REDACT_CASE)
+        if can_exclude and "exclude_form" not in forms:
+            forms["exclude_form"] = admin_forms.ExcludeAdviserForm(prefix="exclude", case=case)
+        if can_redact:
+            forms.setdefault(
+                "redact_form",
+                admin_forms.RedactForm(prefix="redact", items=self.redactable_items()),
+            )
+            forms.setdefault(
+                "redact_attachment_form",
+                admin_forms.RedactAttachmentForm(
+                    prefix="redact_file", numbers=self.redactable_attachments()
+                ),
+            )
         has_errors = any(form.errors for form in bound_forms.values())
         if has_errors:
             messages.error(self.request, gettext("Nothing was saved: see the error below."))
@@ -548,7 +683,14 @@ class CaseView(VisibleCaseMixin, InspectView):
             can_note=user.has_perm(permissions.ADD_INTERNAL_NOTE),
             can_change=user.has_perm(permissions.CHANGE_CASE),
             can_view_contact=user.has_perm(permissions.VIEW_CONTACT_DETAILS),
+            contact_details=getattr(case, "contact_details", None),
             contact_url=self.url_helper.get_action_url("contact", case.pk),
+            can_exclude=can_exclude,
+            exclusions=list(case.exclusions.select_related("user", "excluded_by"))
+            if can_exclude
+            else [],
+            can_redact=can_redact,
+            case_file_url=case_action_url(CASE_FILE_ACTION, case.pk),
             history_url=self.url_helper.get_action_url("history", case.pk),
             has_errors=has_errors,
             new_message_ids=set(new_message_ids),
@@ -571,8 +713,9 @@ class ContactDetailsView(VisibleCaseMixin, InstanceSpecificView):
 
     def get(self, request, *args, **kwargs):
         case = self.instance
+        # Given on the form, or shared later by a reporter who began anonymously.
         details = getattr(case, "contact_details", None)
-        if case.route != Case.Route.CONTACT or details is None:
+        if details is None:
             raise Http404
         cases.log_contact_details_viewed(case, user=request.user)
         context = self.get_context_data(
@@ -607,6 +750,157 @@ class AttachmentView(VisibleCaseMixin, InstanceSpecificView):
         except attachments.attachment_storage.UnreadableAttachment:
             raise Http404 from None
         return attachment_response(attachment, chunks)
+
+
+class CaseFileView(VisibleCaseMixin, InstanceSpecificView):
+    """The case file: a page asking what to put in it, then the PDF (each download
+    recorded). For anyone who may see the case; 404 for everyone else."""
+
+    page_title = _("Case file")
+
+    def check_action_permitted(self, user):
+        return True  # VisibleCaseMixin has checked, with the case itself
+
+    def get(self, request, *args, **kwargs):
+        case = self.instance
+        form = admin_forms.CaseFileForm(request.GET if "download" in request.GET else None)
+        if form.is_bound and form.is_valid():
+            options = case_files.CaseFileOptions(**form.cleaned_data)
+            pdf = case_files.make_case_file(case, user=request.user, options=options)
+            return download_response(pdf, "application/pdf", case_files.file_name(case))
+        context = self.get_context_data(
+            case=case, form=form, case_url=case_action_url("inspect", case.pk)
+        )
+        return no_store(
+            TemplateResponse(request, "anon_messaging/admin/case_file_options.html", context)
+        )
+
+
+def report_form_pages():
+    """The live report forms whose questions an adviser can fill in for a reporter."""
+    from wagtail.models import Page
+
+    return Page.objects.live().type(ReportFormMixin).order_by("title")
+
+
+class RecordReportView(WMABaseView):
+    """A report received in person, by phone or on paper, recorded by an adviser.
+
+    First the form whose questions to fill in, the route and how it was received; then
+    those questions (and, on the route with contact details, how to reach the reporter);
+    on the anonymous route, optionally a messaging code, shown to the adviser once. 404
+    for anyone without the permission."""
+
+    page_title = _("Record a report")
+    template_name = "anon_messaging/admin/record_report.html"
+
+    def check_action_permitted(self, user):
+        return True
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if not (
+            user.is_authenticated
+            and permissions.may_see_cases(user)
+            and user.has_perm(permissions.RECORD_REPORT)
+        ):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        start = admin_forms.RecordReportStartForm(
+            request.GET or None, form_pages=report_form_pages()
+        )
+        if not start.is_bound or not start.is_valid():
+            return self.render(start=start)
+        report_form = self.report_form(
+            start, initial={"submission_token": reporter_forms.new_submission_token()}
+        )
+        return self.render(start=start, report_form=report_form)
+
+    def post(self, request, *args, **kwargs):
+        start = admin_forms.RecordReportStartForm(request.POST, form_pages=report_form_pages())
+        if not start.is_valid():
+            return self.render(start=start)
+        report_form = self.report_form(start, data=request.POST)
+        if not report_form.is_valid():
+            if "submission_token" in report_form.errors:
+                report_form.renew_submission_token()
+            return self.render(start=start, report_form=report_form)
+        page, route = start.cleaned_data["form_page"].specific, start.cleaned_data["route"]
+        data = report_form.cleaned_data
+        contact = None
+        if route == Case.Route.CONTACT:
+            contact = {
+                "name": data["reporter_name"],
+                "email": data["reporter_email"],
+                "phone": data["reporter_phone"],
+                "preferred_method": data["preferred_contact"],
+            }
+        try:
+            case, code = cases.record_report(
+                user=request.user,
+                form_page=page,
+                route=route,
+                received=start.cleaned_data["received"],
+                answers=page.snapshot_answers(report_form),
+                site=page.get_site(),
+                contact=contact,
+                code=data.get("issue_code"),
+                submission_token=data["submission_token"],
+            )
+        except cases.DuplicateSubmission:
+            messages.error(request, gettext("This report was recorded already."))
+            return redirect(self.index_url)
+        except (DatabaseError, OSError, codes.Busy):
+            report_form.add_error(
+                None,
+                gettext(
+                    "This could not be saved just now, so nothing was stored. What you typed "
+                    "is still here: please try again in a moment."
+                ),
+            )
+            return self.render(start=start, report_form=report_form)
+        if code is None:
+            messages.success(
+                request,
+                gettext("Report recorded as case %(reference)s.") % {"reference": case.reference},
+            )
+            return redirect(case_action_url("inspect", case.pk))
+        return self.render(
+            template="anon_messaging/admin/record_report_done.html",
+            case=case,
+            code=codes.format_code(code),
+            case_url=case_action_url("inspect", case.pk),
+        )
+
+    def report_form(self, start, data=None, initial=None):
+        """The chosen form's questions for the chosen route, with the route's own fields."""
+        page, route = start.cleaned_data["form_page"].specific, start.cleaned_data["route"]
+        questions = page.all_questions()
+        if route == Case.Route.ANONYMOUS:
+            questions = [
+                q for q in questions if q.field_type not in form_rules.IDENTITY_FIELD_TYPES
+            ]
+        fields = page.form_builder(questions).formfields
+        for name in reporter_forms.RESERVED_FIELD_NAMES:
+            fields.pop(name, None)
+        bases = (reporter_forms.ReportForm,)
+        if route == Case.Route.ANONYMOUS:
+            fields["issue_code"] = admin_forms.issue_code_field()
+        else:
+            fields.update(reporter_forms.contact_route_fields())
+            fields["reporter_name"].label = _("Reporter's name")
+            fields["reporter_name"].error_messages["required"] = _("Enter the reporter's name.")
+            fields["preferred_contact"].label = _("How would they prefer to be contacted?")
+            bases = (reporter_forms.ContactRouteMixin, reporter_forms.ReportForm)
+        form_class = type("RecordedReportForm", bases, dict(fields))
+        form_class.report_questions = questions
+        return form_class(data, initial=initial, prefix="report")
+
+    def render(self, template=None, **context):
+        context = self.get_context_data(**context)
+        return no_store(TemplateResponse(self.request, template or self.template_name, context))
 
 
 class CaseHistoryView(VisibleCaseMixin, HistoryView):
@@ -782,6 +1076,12 @@ class CaseAdmin(ModelAdmin):
     def contact_view(self, request, instance_pk):
         return ContactDetailsView.as_view(model_admin=self, instance_pk=instance_pk)(request)
 
+    def case_file_view(self, request, instance_pk):
+        return CaseFileView.as_view(model_admin=self, instance_pk=instance_pk)(request)
+
+    def record_report_view(self, request):
+        return RecordReportView.as_view(model_admin=self)(request)
+
     def attachment_view(self, request, instance_pk, number):
         view = AttachmentView.as_view(
             model_admin=self, instance_pk=instance_pk, attachment_number=int(number)
@@ -795,6 +1095,7 @@ class CaseAdmin(ModelAdmin):
             ("inspect", self.inspect_view),
             ("history", self.history_view),
             ("contact", self.contact_view),
+            (CASE_FILE_ACTION, self.case_file_view),
         ]
         patterns = [
             re_path(
@@ -810,6 +1111,13 @@ class CaseAdmin(ModelAdmin):
                 r"(?P<instance_pk>[0-9]+)/(?P<number>[0-9]+)/$",
                 self.attachment_view,
                 name=self.url_helper.get_action_url_name(ATTACHMENT_ACTION),
+            )
+        )
+        patterns.append(
+            re_path(
+                rf"^{self.url_helper.base_url_path}/{RECORD_REPORT_ACTION}/$",
+                self.record_report_view,
+                name=self.url_helper.get_action_url_name(RECORD_REPORT_ACTION),
             )
         )
         return tuple(patterns)

@@ -7,7 +7,7 @@ only ``modeladmin.py`` knows how the addresses are made.
 
 from django.utils.http import urlencode
 
-from .modeladmin import ATTACHMENT_ACTION, case_action_url
+from .modeladmin import ATTACHMENT_ACTION, CASE_FILE_ACTION, RECORD_REPORT_ACTION, case_action_url
 
 
 def case_list_url(**filters):
@@ -32,3 +32,13 @@ def contact_details_url(case):
 def attachment_url(attachment):
     """Where an adviser opens ``attachment`` (each opening is recorded)."""
     return case_action_url(ATTACHMENT_ACTION, attachment.case_id, attachment.number)
+
+
+def case_file_url(case):
+    """Where an adviser chooses what a case file holds and downloads it."""
+    return case_action_url(CASE_FILE_ACTION, getattr(case, "pk", case))
+
+
+def record_report_url():
+    """Where an adviser records a report taken in person, by phone or on paper."""
+    return case_action_url(RECORD_REPORT_ACTION)

@@ -146,7 +146,9 @@ class Command(BaseCommand):
         """Rotate every attachment's file; returns (current, stale, unreadable)."""
         ring = attachment_storage.Keyring(self.keys)
         current = stale = unreadable = 0
-        for pk, key in Attachment.objects.order_by("pk").values_list("pk", "storage_key"):
+        # A redacted attachment has no content left to rotate.
+        rows = Attachment.objects.filter(storage_key__isnull=False).order_by("pk")
+        for pk, key in rows.values_list("pk", "storage_key"):
             try:
                 if attachment_storage.is_current(key, ring):
                     current += 1

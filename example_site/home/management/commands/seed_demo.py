@@ -252,7 +252,10 @@ def demo_photo():
 
 
 class Command(BaseCommand):
-    help = "Create the demo pages, settings and demo-only users (admin, adviser, editor, manager)."
+    help = (
+        "Create the demo pages, settings and demo-only users (admin, adviser, adviser2, editor, "
+        "manager)."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -473,6 +476,9 @@ class Command(BaseCommand):
         specs = [
             ("admin", {"is_superuser": True, "is_staff": True}, ()),
             ("adviser", {}, (advisers,)),
+            # A second adviser in the same team, to show conflicts of interest: excluded
+            # from one demo case, they see the team's other cases but never that one.
+            ("adviser2", {}, (advisers,)),
             ("editor", {}, (editors, settings_editors)),
             ("manager", {}, (self.statistics_readers_group(),)),
         ]
@@ -487,7 +493,7 @@ class Command(BaseCommand):
                 if group is not None:
                     user.groups.add(group)
         self.stdout.write(
-            "Demo-only users admin, adviser, editor and manager, password “changeme”. "
+            "Demo-only users admin, adviser, adviser2, editor and manager, password “changeme”. "
             "Never create these on a real site."
         )
 
@@ -591,6 +597,12 @@ class Command(BaseCommand):
         )
         cases.add_note(
             ongoing, author=adviser, body="Demo: check the wellbeing team's availability."
+        )
+        cases.exclude_adviser(
+            ongoing,
+            user=admin,
+            adviser=user_model.objects.get(username="adviser2"),
+            reason="Demo: works closely with the member of staff the report is about",
         )
 
         with_contact = report(
