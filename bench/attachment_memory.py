@@ -51,12 +51,14 @@ def main(kind, path):
     from bench.run import setup_django
 
     setup_django()
+    from wagtail.models import Locale
+
     from anon_messaging.forms import new_submission_token
     from anon_messaging.pages import ReportFormPage
     from bench.browser import Browser
     from bench.seed import form_answers
 
-    page = ReportFormPage.objects.get(slug="anonymous")
+    page = ReportFormPage.objects.get(slug="anonymous", locale=Locale.get_default())
     answers = {**form_answers(page), "messaging_opt_in": "no"}
     name = "scan.pdf" if kind == "pdf" else "photo.jpg"
     browser = Browser()

@@ -28,7 +28,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Site
+from wagtail.models import Locale, Site
 
 from anon_messaging import codes, deadlines, fields
 from anon_messaging.models import (
@@ -96,9 +96,11 @@ class BenchSite:
 def build_site():
     """The demo site (pages, settings, users) plus the bare comparison form when installed."""
     call_command("seed_demo", stdout=io.StringIO())
-    anonymous_form = ReportFormPage.objects.get(slug="anonymous")
-    contact_form = ReportFormPage.objects.get(slug="with-contact-details")
-    messaging_page = MessagingPage.objects.get()
+    # The demo has its pages in several languages: the bench uses the default one's.
+    default = Locale.get_default()
+    anonymous_form = ReportFormPage.objects.get(slug="anonymous", locale=default)
+    contact_form = ReportFormPage.objects.get(slug="with-contact-details", locale=default)
+    messaging_page = MessagingPage.objects.get(locale=default)
     site = Site.objects.get(is_default_site=True)
     bare_form = None
     if apps.is_installed("bench.bare_forms"):

@@ -103,6 +103,7 @@ def test_the_migration_creates_the_case_advisers_group(db):
         "anon_messaging.add_message",
         "anon_messaging.view_internalnote",
         "anon_messaging.add_internalnote",
+        "anon_messaging.record_report",
     }
 
 

@@ -175,10 +175,10 @@ def test_the_preview_of_the_thank_you_page_shows_a_code_of_the_current_length(
         request.user = admin_user
         return page.serve_preview(request, "landing").render().content.decode()
 
-    assert '<span class="am-code__value">0000-0000-0000-0000</span>' in preview()
+    assert '<span class="am-code__value" dir="ltr">0000-0000-0000-0000</span>' in preview()
     format_2_is_current()
     html = preview()
-    assert '<span class="am-code__value">00000-00000-00000-00000</span>' in html
+    assert '<span class="am-code__value" dir="ltr">00000-00000-00000-00000</span>' in html
     assert "20 letters and numbers." in html
 
 

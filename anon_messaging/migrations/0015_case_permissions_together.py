@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('anon_messaging', '0014_merge_formal_case_work'),
+        ('anon_messaging', '0014_formal_case_work'),
     ]
 
     operations = [

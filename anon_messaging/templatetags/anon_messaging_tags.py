@@ -124,8 +124,8 @@ def reporter_frame(context):
     return frame
 
 
-@register.simple_tag
-def reply_expected(case, now=None):
+@register.simple_tag(takes_context=True)
+def reply_expected(context, case, now=None):
     """When the reporter of ``case`` can expect a reply, while one is owed: ``phrase`` (a
     day from the site's working calendar, "by the end of Wednesday 2 December", or the
     time too where the site's response time has working hours in it, "by 12:00 on
@@ -134,7 +134,9 @@ def reply_expected(case, now=None):
     if case is None or not case.reply_owed or case.response_due_at is None:
         return None
     now = now or timezone.now()
-    in_hours = bool(site_reporting_settings.for_site(case.site_id).response_working_hours)
+    # The request's own copy of the settings: the page has read them already.
+    site_settings = site_reporting_settings.for_request(context.get("request"), case.site_id)
+    in_hours = bool(site_settings.response_working_hours)
     return SimpleNamespace(
         phrase=deadlines.due_phrase_for_site(
             case.response_due_at, case.site_id, precise=in_hours, now=now

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('testapp', '0002_sitesupportpage_show_child_pages_and_more'),
+        ('testapp', '0003_report_forms_may_exclude_advisers'),
     ]
 
     operations = [

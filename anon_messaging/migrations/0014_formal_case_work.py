@@ -33,7 +33,7 @@ def advisers_may_record_reports(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('anon_messaging', '0011_merge_0007_evidence_attachments_0010_task_locks'),
+        ('anon_messaging', '0013_triage_and_statistics'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,9 +11,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('anon_messaging', '0011_merge_0007_evidence_attachments_0010_task_locks'),
+        ('anon_messaging', '0012_case_language_reporting_wording'),
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('wagtailcore', '0098_apitoken'),
+        ('wagtailcore', '0094_alter_page_locale'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
