@@ -23,9 +23,10 @@ suppression so that no hidden cell can be worked out from the totals or other ce
   every table's totals row) is hidden in all of them or in none:
   ``suppress_tables`` repeats until the hidden identities agree.
 
-* **Coarser views.** A coarser view of the same counts (terms from months) is made from
-  the suppressed fine view by ``coarsen``: a coarse cell is shown only when every cell
-  it adds up is, so the two views cannot be played against each other.
+* **Coarser views.** A coarser view of the same counts (terms from months) hides every
+  cell that adds up a hidden fine one (``hidden_when_coarsened``), so the two views
+  cannot be played against each other, and is then suppressed like any table, so no
+  hidden cell can be worked out within it.
 
 A hidden cell leaves here as ``Cell(value=None, suppressed=True)``: the number itself is
 never handed to a template, a chart or a CSV writer.
@@ -41,7 +42,7 @@ MINIMUM_THRESHOLD = 2
 
 __all__ = [
     "Cell",
-    "coarsen",
+    "hidden_when_coarsened",
     "DEFAULT_THRESHOLD",
     "MINIMUM_THRESHOLD",
     "SuppressedTable",
@@ -218,20 +219,22 @@ def hidden_positions(grid, threshold, forced=()):
         hidden.add(min(rest)[1])
 
 
-def suppress_tables(tables, threshold):
-    """``SuppressedTable`` for each ``Table``, linked by their ``identities``."""
+def suppress_tables(tables, threshold, forced=None):
+    """``SuppressedTable`` for each ``Table``, linked by their ``identities``; ``forced``
+    (a set of positions per table, or None) hides those cells too, where non-zero."""
     threshold = valid_threshold(threshold)
+    forced = forced or [set() for _table in tables]
     grids = [table.with_margins() for table in tables]
     hidden_identities = set()
     while True:
         results = []
-        for table, grid in zip(tables, grids, strict=True):
-            forced = [
+        for table, grid, own in zip(tables, grids, forced, strict=True):
+            linked = [
                 position
                 for position, identity in table.identities.items()
                 if identity in hidden_identities
             ]
-            results.append(hidden_positions(grid, threshold, forced))
+            results.append(hidden_positions(grid, threshold, [*linked, *own]))
         found = {
             table.identities[position]
             for table, hidden in zip(tables, results, strict=True)
@@ -255,21 +258,18 @@ def suppress_tables(tables, threshold):
     ]
 
 
-def coarsen(table, groups):
-    """A coarser view of a suppressed table: its columns added up in ``groups`` (lists of
-    column indexes; the totals column is kept as it is). A group's cell is shown only
-    when every cell in it is shown, so every number of the coarse view is a sum of numbers
-    the fine view shows: comparing the two views (months and terms) works nothing out
-    that the fine view does not show already."""
-    rows = []
-    for row in table.cells:
-        coarse = []
-        for group in groups:
-            cells = [row[index] for index in group]
-            if any(cell.suppressed for cell in cells):
-                coarse.append(Cell(None, True))
-            else:
-                coarse.append(Cell(sum(cell.value for cell in cells)))
-        coarse.append(row[-1])
-        rows.append(tuple(coarse))
-    return SuppressedTable(cells=tuple(rows))
+def hidden_when_coarsened(table, groups):
+    """The positions of a coarser view of the suppressed ``table`` (its columns added up in
+    ``groups``, lists of column indexes; then the totals column) that must be hidden so
+    that every number it shows is a sum of numbers ``table`` shows: comparing the two
+    views then works out nothing the fine view hides. ``suppress_tables(...,
+    forced=...)`` then hides enough more that no hidden cell of the coarse view can be
+    worked out within it."""
+    hidden = set()
+    for i, row in enumerate(table.cells):
+        for g, group in enumerate(groups):
+            if any(row[index].suppressed for index in group):
+                hidden.add((i, g))
+        if row[-1].suppressed:
+            hidden.add((i, len(groups)))
+    return hidden

@@ -22,7 +22,7 @@ from django.db.models import Case as When_
 from django.db.models import Count, F, IntegerField, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy
 
 from . import deadlines, disclosure, reporting_settings
 from .conf import get_setting
@@ -135,9 +135,11 @@ def columns_for(year, granularity):
 
 
 def small_number_text(threshold):
-    """How a hidden count reads: "fewer than 5" for the default threshold of 4."""
-    bound = disclosure.valid_threshold(threshold) + 1
-    return ngettext("fewer than %(bound)d", "fewer than %(bound)d", bound) % {"bound": bound}
+    """How every hidden count reads: "hidden". One word for all of them: a count hidden
+    because it is small and one hidden only to protect it must look alike, or the two
+    kinds together could give a small one away. The legend says which counts are small
+    (``threshold``)."""
+    return gettext("hidden")
 
 
 @dataclass(frozen=True)
@@ -307,8 +309,9 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
     tz = deadlines.policy_for_site(site_id).tz
     threshold = disclosure.valid_threshold(site_settings.statistics_threshold)
     year = year or current_academic_year(site_settings.academic_year_start_month, tz, now)
-    # Always suppressed by month; a term is the sum of its months (disclosure.coarsen),
-    # so the month and term views of a year cannot be compared to work a count out.
+    # Always suppressed by month first. A term view hides every term holding a hidden
+    # month (so the two views cannot be compared to work a month out), then is suppressed
+    # as tables of its own, so no hidden term can be worked out within it either.
     columns = columns_for(year, BY_MONTH)
     shown_columns = columns_for(year, granularity)
     wanted = [key for key in (figures or FIGURE_KEYS) if key in FIGURE_KEYS]
@@ -372,38 +375,47 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
     partition_of_received = {"location", "status", "first_reply", "acknowledgement", "feedback"}
 
     # Every table, suppressed together: the same number in two tables is hidden in both.
-    keys = list(grids)
-    tables = []
-    for key in keys:
-        grid = grids[key]
-        counts = grid.table(columns)
-        width, height = len(columns), len(grid.row_keys)
-        identities = {}
-        if key == "received" or key in partition_of_received:
-            for j in range(width):
-                identities[(height, j)] = ("received", j)
-            identities[(height, width)] = ("received", "all")
-        if key == "received":
-            for j in range(width):
-                identities[(0, j)] = ("received", j)
-            identities[(0, width)] = ("received", "all")
-        if key == "route":
-            for i, route in enumerate(grid.row_keys):
+    def tables_for(columns):
+        keys = list(grids)
+        tables = []
+        for key in keys:
+            grid = grids[key]
+            counts = grid.table(columns)
+            width, height = len(columns), len(grid.row_keys)
+            identities = {}
+            if key == "received" or key in partition_of_received:
                 for j in range(width):
-                    identities[(i, j)] = ("route", route, j)
-                identities[(i, width)] = ("route", route, "all")
-            for j in range(width):
-                identities[(height, j)] = ("received", j)
-            identities[(height, width)] = ("received", "all")
-        if key == "messaging":
-            for j in range(width):
-                identities[(height, j)] = ("route", Case.Route.ANONYMOUS, j)
-            identities[(height, width)] = ("route", Case.Route.ANONYMOUS, "all")
-        tables.append(disclosure.Table(counts=counts, identities=identities, width=width))
-    suppressed = dict(zip(keys, disclosure.suppress_tables(tables, threshold), strict=True))
+                    identities[(height, j)] = ("received", j)
+                identities[(height, width)] = ("received", "all")
+            if key == "received":
+                for j in range(width):
+                    identities[(0, j)] = ("received", j)
+                identities[(0, width)] = ("received", "all")
+            if key == "route":
+                for i, route in enumerate(grid.row_keys):
+                    for j in range(width):
+                        identities[(i, j)] = ("route", route, j)
+                    identities[(i, width)] = ("route", route, "all")
+                for j in range(width):
+                    identities[(height, j)] = ("received", j)
+                identities[(height, width)] = ("received", "all")
+            if key == "messaging":
+                for j in range(width):
+                    identities[(height, j)] = ("route", Case.Route.ANONYMOUS, j)
+                identities[(height, width)] = ("route", Case.Route.ANONYMOUS, "all")
+            tables.append(disclosure.Table(counts=counts, identities=identities, width=width))
+        return tables
+
+    keys = list(grids)
+    suppressed = disclosure.suppress_tables(tables_for(columns), threshold)
     if granularity != BY_MONTH:
         groups = [column.months for column in shown_columns]
-        suppressed = {key: disclosure.coarsen(table, groups) for key, table in suppressed.items()}
+        suppressed = disclosure.suppress_tables(
+            tables_for(shown_columns),
+            threshold,
+            forced=[disclosure.hidden_when_coarsened(table, groups) for table in suppressed],
+        )
+    suppressed = dict(zip(keys, suppressed, strict=True))
 
     titles = dict(FIGURES)
     shown = []

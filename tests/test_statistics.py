@@ -106,22 +106,24 @@ def test_large_counts_are_shown_and_small_ones_never(manager):
     html = logged_in(manager).get(URL + "?by=term").content.decode()
     cells, labels, page = shown_cells(html)
     assert_nothing_small(cells + labels, 4)
-    assert "fewer than 5" in cells
+    assert "hidden" in cells
     route = page.find(id="figure-route").find_parent("section")
     rows = {
         row.th.get_text(strip=True): [td.get_text(strip=True) for td in row.find_all("td")]
         for row in route.select("tbody tr")
     }
     # 2 contact reports hidden; the 12 anonymous ones and the 14 in all would give them
-    # away by subtraction, so they are hidden too.
-    assert rows["With contact details"][-1] == "fewer than 5"
-    assert rows["Anonymous"][-1] == "fewer than 5"
+    # away by subtraction, so they are hidden too, with the same word: a 12 is never
+    # called "fewer than 5", and the two kinds of hidden count cannot be told apart.
+    assert rows["With contact details"][-1] == "hidden"
+    assert rows["Anonymous"][-1] == "hidden"
+    assert "fewer than" not in html
     # Reports received: 14 in the term, shown, and in the table of every one-per-case figure.
     received = page.find(id="figure-received").find_parent("section")
     assert [td.get_text(strip=True) for td in received.select("tbody td")][-1] == "14"
     # No bar is drawn for a hidden count: its length would give it away.
     for bar in route.select("svg g"):
-        if "fewer than 5" in bar.get_text():
+        if "hidden" in bar.get_text():
             assert bar.find("rect") is None
 
 
@@ -131,7 +133,10 @@ def test_the_wording_follows_the_sites_threshold(manager):
     add_cases(1, route=Case.Route.CONTACT)
     html = logged_in(manager).get(URL).content.decode()
     cells, labels, _page = shown_cells(html)
-    assert "fewer than 3" in cells and "fewer than 5" not in html
+    assert "hidden" in cells
+    # The legend says which counts are small: from 1 to the site's threshold.
+    assert "Every count from 1 to 2, which could single someone out" in html
+    assert "from 1 to 4" not in html
     assert_nothing_small(cells + labels, 2)
 
 
@@ -340,7 +345,7 @@ def test_an_editor_without_case_access_publishes_a_statistics_page(reporter_site
     html = public.content.decode()
     cells, labels, soup = shown_cells(html)
     assert_nothing_small(cells + labels, 4)
-    assert "fewer than 5" in cells and "12" in cells
+    assert "hidden" in cells and "12" in cells
     assert soup.find(id="figure-category") is None  # only the chosen tables
     for case in Case.objects.all():
         assert case.reference not in html
