@@ -131,8 +131,8 @@ def test_an_arabic_reporter_reads_right_to_left_with_the_code_left_to_right(open
     page.get_by_role("button", name=ARABIC["send_report"]).click()
     expect(page.get_by_role("heading", name=ARABIC["problem"])).to_be_visible()
     field = page.locator(".am-field--error").first
-    assert field.evaluate("(e) => getComputedStyle(e).borderRightWidth") == "5px"
-    assert field.evaluate("(e) => getComputedStyle(e).borderLeftWidth") == "0px"
+    expect(field).to_have_css("border-right-width", "5px")
+    expect(field).to_have_css("border-left-width", "0px")
 
     code = report(page, "ar", ARABIC, "قال لي أحدهم كلامًا جارحًا في المكتبة.")
     assert direction_of(page, ".am-code__value") == "ltr"
