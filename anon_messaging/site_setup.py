@@ -527,8 +527,11 @@ def _outcomes():
             gettext("%(count)d already set up") % {"count": count},
             created=False,
         )
-    for position, name in enumerate(DEFAULT_OUTCOMES):
-        CaseOutcome.objects.create(name=str(name), sort_order=position)
+    # One list for the site, named in its default language, whatever language the pages
+    # are being set up in: a second language must not add a second list.
+    with translation.override(settings.LANGUAGE_CODE):
+        for position, name in enumerate(DEFAULT_OUTCOMES):
+            CaseOutcome.objects.create(name=str(name), sort_order=position)
     return Step(
         OUTCOMES,
         ", ".join(str(name) for name in DEFAULT_OUTCOMES),
@@ -541,8 +544,9 @@ def _triage_list(model, what, names):
     count = model.objects.count()
     if count:
         return Step(what, gettext("%(count)d already set up") % {"count": count}, created=False)
-    for position, name in enumerate(names):
-        model.objects.create(name=str(name), sort_order=position)
+    with translation.override(settings.LANGUAGE_CODE):  # one list, as for the outcomes
+        for position, name in enumerate(names):
+            model.objects.create(name=str(name), sort_order=position)
     return Step(what, ", ".join(str(name) for name in names), created=True)
 
 

@@ -219,3 +219,19 @@ def test_the_demos_first_scan_sends_a_reminder_and_an_escalation_once_restarts_o
     # scripts/demo runs seed_demo at every start.
     call_command("seed_demo", stdout=io.StringIO())
     assert first_scan() == ([], [])
+
+
+def test_the_demos_pages_in_three_languages_share_one_list_of_outcomes_and_categories(
+    demo_site,
+):
+    """Setting up the Welsh and Arabic pages adds no second list (a new user found the
+    outcomes twice, once in Welsh, splitting the statistics by language)."""
+    from anon_messaging.models import CaseCategory, LocationType
+    from anon_messaging.site_setup import DEFAULT_OUTCOMES
+
+    names = set(CaseOutcome.objects.values_list("name", flat=True))
+    assert names == {str(name) for name in DEFAULT_OUTCOMES}
+    for model in (CaseCategory, LocationType):
+        listed = list(model.objects.values_list("name", flat=True))
+        assert len(listed) == len(set(listed))
+        assert all(name.isascii() for name in listed), listed
