@@ -493,6 +493,11 @@ def assign(case, *, user, adviser=None, team=None):
         )
         if unchanged:
             raise CaseActionRefused(gettext("The case is already assigned that way."))
+        if adviser is not None and permissions.is_excluded(adviser, locked):
+            # Excluded from the case (a conflict of interest): they could not open it.
+            raise CaseActionRefused(
+                gettext("That adviser is excluded from this case, so it cannot be theirs.")
+            )
         locked.assigned_to, locked.assigned_team = adviser, team
         locked.save(update_fields=["assigned_to", "assigned_team"])
         data = {

@@ -117,6 +117,11 @@ def excluded_user_ids(case):
     return {exclusion.user_id for exclusion in case.exclusions.all()}
 
 
+def is_excluded(user, case):
+    """Whether ``user`` is excluded from ``case`` (superusers never are)."""
+    return may_be_excluded(user) and user.pk in excluded_user_ids(case)
+
+
 def may_see_case(user, case, may_see=may_see_cases, excluded=None):
     """Whether ``user`` may see ``case`` when it is assigned to them or their team: they
     may see cases (``may_see``, a memo in a long run) and are not excluded from it. For

@@ -183,6 +183,27 @@ def test_a_superuser_cannot_be_excluded_and_a_removed_exclusion_gives_access_bac
     assert audit.EXCLUSION_REMOVED in history_actions(case)
 
 
+def test_an_excluded_adviser_cannot_be_given_the_case_afterwards(cast, lead, case_with_file):
+    """A new user assigned an excluded adviser to the case; the exclusion must hold."""
+    case = case_with_file
+    bob = cast.unassigned
+    lead_client = logged_in(lead)
+    exclude(lead_client, case, bob)
+    page = lead_client.get(case_url(case)).content.decode()
+    offered = page.split('name="assign-adviser"')[1].split("</select>")[0]
+    assert f'value="{bob.pk}"' not in offered
+    refused = lead_client.post(
+        case_url(case), {"action": "assign", "assign-adviser": bob.pk, "assign-team": ""}
+    )
+    assert refused.status_code == 200
+    case.refresh_from_db()
+    assert case.assigned_to is None
+    # The service refuses it too, whatever form a site puts in front of it.
+    with pytest.raises(cases.CaseActionRefused):
+        cases.assign(case, user=lead, adviser=bob, team=None)
+    assert logged_in(bob).get(case_url(case)).status_code == 404
+
+
 def test_excluding_needs_its_own_permission(cast, case_with_file):
     client = logged_in(cast.unassigned)  # a plain adviser who sees the case
     assert "Conflicts of interest" not in text(client.get(case_url(case_with_file)))

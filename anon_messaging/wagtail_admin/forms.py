@@ -120,9 +120,13 @@ class AssignForm(forms.Form):
         help_text=_("Everyone in the team can see the case."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["adviser"].queryset = advisers_who_can_see_cases()
+        advisers = advisers_who_can_see_cases()
+        if case is not None:
+            # Those excluded from the case are not offered (cases.assign refuses them too).
+            advisers = advisers.exclude(case_exclusions__case=case, is_superuser=False)
+        self.fields["adviser"].queryset = advisers
         self.fields["team"].queryset = permissions.teams_who_may_see_cases().order_by("name")
 
 

@@ -447,7 +447,7 @@ class CaseView(VisibleCaseMixin, InspectView):
 
     def post_assign(self, request):
         self.require(permissions.CHANGE_CASE)
-        form = admin_forms.AssignForm(request.POST, prefix="assign")
+        form = admin_forms.AssignForm(request.POST, prefix="assign", case=self.instance)
         assigned = form.is_valid() and self.run(
             form,
             cases.assign,
@@ -628,6 +628,7 @@ class CaseView(VisibleCaseMixin, InspectView):
             "status_form": admin_forms.StatusForm(prefix="status", case=case),
             "assign_form": admin_forms.AssignForm(
                 prefix="assign",
+                case=case,
                 initial={"adviser": case.assigned_to_id, "team": case.assigned_team_id},
             ),
             "triage_form": admin_forms.TriageForm(
