@@ -8,6 +8,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# Wagtail 7.4 has no WAGTAIL_PAGE_MODEL setting; its page model is wagtailcore.Page.
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,7 +19,7 @@ class Migration(migrations.Migration):
         ('auth', '0012_alter_user_first_name_max_length'),
         ('wagtailcore', '0094_alter_page_locale'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
+        migrations.swappable_dependency(PAGE_MODEL),
     ]
 
     operations = [
@@ -53,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='StatisticsPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='introduction')),
                 ('first_year', models.PositiveSmallIntegerField(blank=True, help_text='The calendar year the academic year starts in, for example 2025 for 2025 to 2026. Blank: the current academic year, moving on by itself.', null=True, verbose_name='academic year starting in')),
                 ('granularity', models.CharField(choices=[('month', 'By month'), ('term', 'By term')], default='term', max_length=8, verbose_name='show')),
