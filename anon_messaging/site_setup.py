@@ -397,7 +397,23 @@ def set_up_site_in_language(source_parent, language_code):
         steps.append(Step(PAGE, _path(parent), created=False))
     with translation.override(language_code):
         steps += set_up_site(parent.specific)
+    _categories_read_options_in(language_code)
     return steps
+
+
+def _categories_read_options_in(language_code):
+    """The default categories also take the category question's options as worded in
+    ``language_code`` (``CaseCategory.form_options``), so a report on the translated form
+    arrives categorised like one on the original."""
+    with translation.override(settings.LANGUAGE_CODE):
+        by_name = {str(choice): choice for choice in DEFAULT_CATEGORIES}
+    for category in CaseCategory.objects.filter(name__in=by_name):
+        with translation.override(language_code):
+            worded = str(by_name[category.name])
+        lines = category.form_options.splitlines()
+        if worded != category.name and worded not in lines:
+            category.form_options = "\n".join([*lines, worded]).strip()
+            category.save(update_fields=["form_options"])
 
 
 def _path(page):

@@ -7,6 +7,7 @@ that language. A report made in any language reaches the same advisers and keeps
 the reporter saw; a code works on the messaging page in every language.
 """
 
+import io
 import re
 from pathlib import Path
 
@@ -346,3 +347,18 @@ class _Discard:
 
     def flush(self):
         pass
+
+
+def test_a_report_on_the_welsh_form_arrives_categorised_like_an_english_one(db):
+    """A new user's Welsh and Arabic reports arrived with no category."""
+    from anon_messaging.models import CaseCategory
+
+    call_command("seed_demo", stdout=io.StringIO())
+    with translation.override("cy"):
+        welsh = str(site_setup.DEFAULT_CATEGORIES[0])
+    with translation.override("ar"):
+        arabic = str(site_setup.DEFAULT_CATEGORIES[0])
+    english = CaseCategory.objects.get(name=str(site_setup.DEFAULT_CATEGORIES[0]))
+    assert welsh != english.name
+    assert CaseCategory.for_options([welsh]) == [english]
+    assert CaseCategory.for_options([arabic]) == [english]
