@@ -17,7 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-CODE = re.compile(r'class="am-code__value">([0-9A-Z-]+)<')
+CODE = re.compile(r'class="am-code__value"[^>]*>([0-9A-Z-]+)<')
 REFERENCE = re.compile(r"\bR-[0-9A-Z]{6}\b")
 
 
