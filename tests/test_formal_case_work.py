@@ -610,6 +610,7 @@ def test_nobody_who_may_not_see_the_case_gets_its_file(cast, lead, case_with_fil
     assert audit.CASE_FILE_DOWNLOADED not in history_actions(case_with_file)
 
 
+@pytest.mark.django_db  # Django 6.1's checks open the connection, as manage.py check does
 def test_a_site_without_pango_is_warned_that_case_files_cannot_be_made(monkeypatch):
     # A module set to None in sys.modules raises ImportError when imported, as WeasyPrint
     # does when Pango cannot be loaded.
