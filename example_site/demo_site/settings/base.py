@@ -90,6 +90,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Wagtail's search index uses PostgreSQL's GIN indexes, which Django 6.1 checks
+    # django.contrib.postgres is installed for.
+    INSTALLED_APPS.append("django.contrib.postgres")
 
 # Advisers' and administrators' passwords guard every case: Django's full set of checks.
 AUTH_PASSWORD_VALIDATORS = [
