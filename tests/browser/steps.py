@@ -78,6 +78,9 @@ def log_out(page):
 def axe_violations(page, include=None):
     """Run axe-core on the page as it is now (or only on the elements ``include`` selects);
     return its WCAG A/AA violations, readably."""
+    # A check on text can pass while the new page is still parsing; its stylesheet may not
+    # apply yet, and a page judged without its CSS has 17-pixel links (target-size).
+    page.wait_for_load_state("load")
     page.evaluate(AXE_SOURCE)
     return page.evaluate(
         """async ([tags, include]) => {
