@@ -127,6 +127,40 @@ def test_large_counts_are_shown_and_small_ones_never(manager):
             assert bar.find("rect") is None
 
 
+def test_each_site_has_its_own_figures(manager):
+    from wagtail.models import Site
+
+    other = Site.objects.create(hostname="other.example", site_name="Other campus", root_page_id=1)
+    add_cases(7)
+    for _ in range(9):
+        make_case(site=other)
+    client = logged_in(manager)
+
+    def received(query):
+        html = client.get(URL + query).content.decode()
+        page = BeautifulSoup(html, "html.parser")
+        section = page.find(id="figure-received").find_parent("section")
+        return [td.get_text(strip=True) for td in section.select("tbody td")][-1], page
+
+    # The default site's figures first, with every site to choose from.
+    total, page = received("?by=term")
+    assert total == "7"
+    assert [option.get_text(strip=True) for option in page.select("select[name=site] option")] == [
+        str(default_site()),
+        "Other campus",
+    ]
+    total, page = received(f"?by=term&site={other.pk}")
+    assert total == "9"
+    # The CSV link keeps the chosen site, and the CSV holds its figures.
+    csv_link = page.find("a", string=re.compile("CSV"))["href"]
+    assert f"site={other.pk}" in csv_link
+    rows = list(csv.reader(io.StringIO(client.get(csv_link).content.decode())))
+    assert any(row[:1] == ["Reports received"] and row[-1] == "9" for row in rows), rows
+    # A site that does not exist, or a mangled choice, shows the default site's figures.
+    for mangled in ("99999", "abc"):
+        assert received(f"?by=term&site={mangled}")[0] == "7"
+
+
 def test_the_wording_follows_the_sites_threshold(manager):
     reporting_settings(default_site(), statistics_threshold=2)
     add_cases(3)

@@ -22,32 +22,41 @@ URL_NAME = "anon_messaging_statistics"
 
 
 class StatisticsForm(forms.Form):
+    site = forms.TypedChoiceField(label=_("Site"), coerce=int, required=False)
     year = forms.TypedChoiceField(label=_("Academic year"), coerce=int, required=False)
     by = forms.ChoiceField(
         label=_("Show"), choices=statistics.GRANULARITIES, required=False, initial="month"
     )
 
-    def __init__(self, *args, years, **kwargs):
+    def __init__(self, *args, sites, years, **kwargs):
         super().__init__(*args, **kwargs)
+        if len(sites) > 1:
+            self.fields["site"].choices = [(site.pk, str(site)) for site in sites]
+        else:
+            del self.fields["site"]  # one site: nothing to choose
         self.fields["year"].choices = [(year.first_year, year.label) for year in years]
 
 
-def statistics_site():
-    """The site whose figures the area shows: the default site (its settings and cases)."""
-    return Site.objects.filter(is_default_site=True).first()
+def statistics_site(request):
+    """The site whose figures the area shows, with every site to choose from: the one
+    chosen (``?site=``), else the default site (its settings and cases)."""
+    sites = list(Site.objects.order_by("-is_default_site", "site_name", "hostname", "pk"))
+    chosen = request.GET.get("site", "")
+    site = next((site for site in sites if str(site.pk) == chosen), None)
+    return (site or (sites[0] if sites else None)), sites
 
 
 def statistics_view(request):
     if not permissions.may_see_statistics(request.user):
         raise Http404
-    site = statistics_site()
+    site, sites = statistics_site(request)
     site_id = site.pk if site is not None else None
     site_settings = reporting_settings.for_site(site_id)
     tz = deadlines.policy_for_site(site_id).tz
     years = statistics.available_years(
         site_settings, tz, earliest=statistics.earliest_case(site_id)
     )
-    form = StatisticsForm(request.GET or None, years=years)
+    form = StatisticsForm(request.GET or None, sites=sites, years=years)
     year, granularity = years[0], statistics.BY_MONTH
     if form.is_valid():
         chosen = form.cleaned_data.get("year")
@@ -57,12 +66,15 @@ def statistics_view(request):
     if request.GET.get("format") == "csv":
         return csv_response(report)
     query = {"year": year.first_year, "by": granularity, "format": "csv"}
+    if len(sites) > 1:
+        query = {"site": site_id, **query}
     return TemplateResponse(
         request,
         "anon_messaging/admin/statistics.html",
         {
             "form": form,
             "report": report,
+            "site": site if len(sites) > 1 else None,
             "shown_figures": statistics.for_display(report),
             "csv_url": reverse(URL_NAME) + "?" + "&".join(f"{k}={v}" for k, v in query.items()),
         },
