@@ -420,6 +420,8 @@ def test_a_reporter_shares_contact_details_later_seen_only_by_the_permissions_ho
     holder = logged_in(cast.unassigned)
     view = text(holder.get(case_url(case)))
     assert "Shared later" in view and "Casey Laterson" not in view
+    # The date is not the sentence's end: "10:01 a.m." took a second full stop there.
+    assert not re.search(r"[ap]\.m\.\.", view)
     assert "Casey Laterson" in text(holder.get(case_url(case, "contact")))
     without = make_user("wes", permissions=["access_admin", "view_case", "view_all_cases"])
     without_client = logged_in(without)
@@ -538,6 +540,16 @@ def test_redacting_an_attachment_deletes_its_content(
     reporter = Client()
     log_in(reporter, codes.format_code(case.code))
     assert reporter.get("/messaging/attachments/1/").status_code == 404
+
+    # Sent again (a second tab, another adviser): no file is left, and the page says so.
+    again = client.post(
+        case_url(case),
+        {"action": "redact_attachment", "redact_file-number": "1", "redact_file-reason": "Again"},
+        follow=True,
+    )
+    shown = again.content.decode()
+    assert "no attachment left whose content can be deleted" in shown
+    assert "see the error below" not in shown
 
 
 def test_redacting_needs_its_own_permission(cast, case_with_file):

@@ -224,6 +224,11 @@ def test_an_adviser_sees_the_language_of_the_report(multilingual_site, client, i
     client.force_login(intake_adviser)
     html = client.get(case_url(case)).content.decode()
     assert "Welsh" in html and '<span lang="cy">Cymraeg</span>' in html
+    # A language whose name is the same in the adviser's language is named once.
+    submit(client, "/report/anonymous/", anonymous_answers("In English", opt_in=False))
+    english = Case.objects.latest("pk")
+    html = client.get(case_url(english)).content.decode()
+    assert html.count("British English") == 1
 
 
 def test_a_code_from_a_welsh_form_logs_in_on_the_arabic_messaging_page(multilingual_site, client):

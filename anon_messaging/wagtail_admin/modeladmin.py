@@ -539,9 +539,15 @@ class CaseView(VisibleCaseMixin, InspectView):
 
     def post_redact_attachment(self, request):
         self.require(permissions.REDACT_CASE)
-        form = admin_forms.RedactAttachmentForm(
-            request.POST, prefix="redact_file", numbers=self.redactable_attachments()
-        )
+        numbers = self.redactable_attachments()
+        if not numbers:
+            # No form is shown for a case with no file left (another adviser may have just
+            # deleted the last one), so its error would have nowhere to appear.
+            messages.error(
+                request, gettext("This case has no attachment left whose content can be deleted.")
+            )
+            return redirect(f"{self.case_url}#redaction-section")
+        form = admin_forms.RedactAttachmentForm(request.POST, prefix="redact_file", numbers=numbers)
         redacted = form.is_valid() and self.run(
             form,
             cases.redact_attachment,
