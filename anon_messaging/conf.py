@@ -135,6 +135,16 @@ DEFAULTS = {
             "address",
             "postcode",
             "date of birth",
+            "birthday",
+            "initials",
+            "username",
+            "user name",
+            "national insurance",
+            # Questions that place or date the person rather than naming them.
+            "where do you live",
+            "where you live",
+            "how old are you",
+            "your age",
         ],
         "cy": [
             "enw",

@@ -226,7 +226,11 @@ def test_publishing_a_flagged_draft_outside_the_editor_is_refused(people):
         ("Mobile number", True),
         ("Staff ID", True),
         ("Home address", True),
+        ("Your initials", True),
+        ("Where do you live?", True),
+        ("How old are you?", True),
         ("What happened?", False),
+        ("How old is this problem?", False),
         ("Where did it happen?", False),
         ("Renamed team", False),  # a word inside another is not the word
     ],
