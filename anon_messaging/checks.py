@@ -18,6 +18,10 @@ language of the site with no identity-asking words, whose questions nothing woul
 middleware, context processors, the base template and its blocks, SQLite's options, the
 task cluster) as E6xx/W6xx. Every message says what to change, in the message itself:
 a site installed with pip has no docs folder to look in.
+
+Every message and hint is translated when its check runs, into the active language (the
+site's LANGUAGE_CODE under ``manage.py``). Setting names, dotted paths, code and values
+are placeholders, kept out of the text translators translate.
 """
 
 import logging
@@ -35,6 +39,8 @@ from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils.log import AdminEmailHandler
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.debug import SafeExceptionReporterFilter
 
 from . import conf, form_rules
@@ -42,6 +48,14 @@ from .conf import get_setting
 
 # RFC 9106's second recommended option ("low-memory"): argon2id, t=3, 64 MiB.
 RFC_9106_LOW_MEMORY = profiles.RFC_9106_LOW_MEMORY
+
+# Names the messages quote, kept out of the translated text (they stay as they are written).
+PACKAGE = "anon_messaging"
+APP_CSRF_MIDDLEWARE = "anon_messaging.security.CsrfViewMiddleware"
+THROTTLING_AUTH_BACKEND = "anon_messaging.admin_login.PasswordThrottleBackend"
+THROTTLED_LOGIN_FORM = "anon_messaging.admin_login.ThrottledLoginForm"
+REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+THROTTLE_CACHE_ALIAS = "ANON_MESSAGING['THROTTLE']['cache_alias']"
 
 
 SETTINGS_CHECK_IDS = {
@@ -86,9 +100,14 @@ def check_settings(app_configs=None, **kwargs):
         except (ValueError, TypeError):
             errors.append(
                 checks.Error(
-                    f"ANON_MESSAGING['ENCRYPTION_KEYS'][{position}] is not a Fernet key.",
-                    hint="Generate keys with cryptography's Fernet.generate_key(); each is 32 "
-                    "bytes in URL-safe base64 (44 characters).",
+                    _("%(setting)s is not a Fernet key.")
+                    % {"setting": f"ANON_MESSAGING['ENCRYPTION_KEYS'][{position}]"},
+                    hint=_(
+                        # Translators: %(function)s is Fernet.generate_key(), kept as is.
+                        "Generate keys with cryptography's %(function)s; each is 32 bytes in "
+                        "URL-safe base64 (44 characters)."
+                    )
+                    % {"function": "Fernet.generate_key()"},
                     id="anon_messaging.E502",
                 )
             )
@@ -115,11 +134,26 @@ def _attachment_storage_errors():
     ]
     return [
         checks.Error(
-            f"The attachment storage's directory is inside {name}, which is served to "
-            "anyone who asks.",
-            hint="Give the storage in STORAGES[ANON_MESSAGING['ATTACHMENT_STORAGE']] a "
-            "'location' outside MEDIA_ROOT and STATIC_ROOT, in a directory only the site's "
-            "processes can read, such as BASE_DIR / 'private' / 'attachments'.",
+            _(
+                # Translators: %(setting)s is MEDIA_ROOT or STATIC_ROOT.
+                "The attachment storage's directory is inside %(setting)s, which is served to "
+                "anyone who asks."
+            )
+            % {"setting": name},
+            hint=_(
+                # Translators: %(option)r is the storage's option 'location', kept as is;
+                # %(example)s is a path in Python, BASE_DIR / 'private' / 'attachments'.
+                "Give the storage in %(storage)s a %(option)r outside %(media_root)s and "
+                "%(static_root)s, in a directory only the site's processes can read, such as "
+                "%(example)s."
+            )
+            % {
+                "storage": "STORAGES[ANON_MESSAGING['ATTACHMENT_STORAGE']]",
+                "option": "location",
+                "media_root": "MEDIA_ROOT",
+                "static_root": "STATIC_ROOT",
+                "example": "BASE_DIR / 'private' / 'attachments'",
+            },
             id="anon_messaging.E508",
         )
         for name, root in served
@@ -135,11 +169,23 @@ def _upload_handler_warnings():
         return []
     return [
         checks.Warning(
-            "Reporters' files over 2.5 MB would be written to a temporary file on disk, "
-            "unencrypted and with all their metadata, while their request lasts, and a "
-            "file of any size would be read whole.",
-            hint=f"Put {HANDLER_PATH!r} first in FILE_UPLOAD_HANDLERS, before Django's "
-            "MemoryFileUploadHandler and TemporaryFileUploadHandler.",
+            _(
+                "Reporters' files over 2.5 MB would be written to a temporary file on disk, "
+                "unencrypted and with all their metadata, while their request lasts, and a "
+                "file of any size would be read whole."
+            ),
+            hint=_(
+                # Translators: %(handler)r is the app's upload handler's dotted path;
+                # %(memory)s and %(temporary)s are the names of Django's two upload handlers.
+                "Put %(handler)r first in %(setting)s, before Django's %(memory)s and "
+                "%(temporary)s."
+            )
+            % {
+                "handler": HANDLER_PATH,
+                "setting": "FILE_UPLOAD_HANDLERS",
+                "memory": "MemoryFileUploadHandler",
+                "temporary": "TemporaryFileUploadHandler",
+            },
             id="anon_messaging.W510",
         )
     ]
@@ -155,13 +201,26 @@ def _throttle_cache_errors():
     try:
         cache = caches[alias]
     except InvalidCacheBackendError:
+        names = {"alias": alias, "caches": "CACHES", "setting": THROTTLE_CACHE_ALIAS}
+        if settings.CACHES:
+            hint = _(
+                "Add a cache named %(alias)r to %(caches)s, or set %(setting)s to one of "
+                "%(aliases)s."
+            ) % {**names, "aliases": ", ".join(repr(name) for name in settings.CACHES)}
+        else:
+            hint = (
+                _("Add a cache named %(alias)r to %(caches)s, or set %(setting)s to one of yours.")
+                % names
+            )
         return [
             checks.Error(
-                f"The throttle's cache {alias!r} is not in CACHES, so every code log-in "
-                "would fail.",
-                hint=f"Add a cache named {alias!r} to CACHES, or set "
-                "ANON_MESSAGING['THROTTLE']['cache_alias'] to one of "
-                f"{', '.join(repr(name) for name in settings.CACHES) or 'yours'}.",
+                _(
+                    # Translators: %(alias)r is the name of a cache, in quotes.
+                    "The throttle's cache %(alias)r is not in %(setting)s, so every code "
+                    "log-in would fail."
+                )
+                % {"alias": alias, "setting": "CACHES"},
+                hint=hint,
                 id="anon_messaging.E504",
             )
         ]
@@ -169,11 +228,22 @@ def _throttle_cache_errors():
         return []
     return [
         checks.Error(
-            f"The throttle's cache {alias!r} is a {type(cache).__name__}: it keeps expired "
-            "counters (keyed hashes of an address and a case) and does not count atomically.",
-            hint="Use Redis (django.core.cache.backends.redis.RedisCache) or Memcached for "
-            "the cache in ANON_MESSAGING['THROTTLE']['cache_alias']; LocMemCache will do "
-            "for a single process.",
+            _(
+                # Translators: %(alias)r is the name of a cache, in quotes; %(backend)s the name
+                # of its Python class, such as DatabaseCache.
+                "The throttle's cache %(alias)r is a %(backend)s: it keeps expired counters "
+                "(keyed hashes of an address and a case) and does not count atomically."
+            )
+            % {"alias": alias, "backend": type(cache).__name__},
+            hint=_(
+                "Use Redis (%(redis)s) or Memcached for the cache in %(setting)s; %(locmem)s "
+                "will do for a single process."
+            )
+            % {
+                "redis": REDIS_CACHE,
+                "setting": THROTTLE_CACHE_ALIAS,
+                "locmem": "LocMemCache",
+            },
             id="anon_messaging.E507",
         )
     ]
@@ -202,9 +272,15 @@ def _csrf_middleware_errors():
     if not any(issubclass(cls, DjangoCsrfViewMiddleware) for cls in classes):
         return [
             checks.Error(
-                "No CSRF middleware is in MIDDLEWARE: reporters' and advisers' forms could "
-                "be posted from other sites.",
-                hint="Add anon_messaging.security.CsrfViewMiddleware to MIDDLEWARE.",
+                _(
+                    "No CSRF middleware is in %(setting)s: reporters' and advisers' forms "
+                    "could be posted from other sites."
+                )
+                % {"setting": "MIDDLEWARE"},
+                # Translators: %(name)s is a dotted path or a piece of Python, kept as is;
+                # %(setting)s the setting to add it to.
+                hint=_("Add %(name)s to %(setting)s.")
+                % {"name": APP_CSRF_MIDDLEWARE, "setting": "MIDDLEWARE"},
                 id="anon_messaging.E506",
             )
         ]
@@ -213,12 +289,30 @@ def _csrf_middleware_errors():
     ):
         return [
             checks.Error(
-                "Reporter pages use Referrer-Policy: no-referrer, but MIDDLEWARE lacks "
-                "anon_messaging.security.CsrfViewMiddleware, so browsers' report and message "
-                "posts (sent with Origin: null) would all fail the CSRF check.",
-                hint="Replace django.middleware.csrf.CsrfViewMiddleware with "
-                "anon_messaging.security.CsrfViewMiddleware in MIDDLEWARE, or set "
-                "ANON_MESSAGING['REFERRER_POLICY'] = 'same-origin'.",
+                _(
+                    # Translators: %(policy)s and %(origin)s are HTTP headers with their values,
+                    # kept as is.
+                    "Reporter pages use %(policy)s, but %(setting)s lacks %(middleware)s, so "
+                    "browsers' report and message posts (sent with %(origin)s) would all fail "
+                    "the CSRF check."
+                )
+                % {
+                    "policy": "Referrer-Policy: no-referrer",
+                    "setting": "MIDDLEWARE",
+                    "middleware": APP_CSRF_MIDDLEWARE,
+                    "origin": "Origin: null",
+                },
+                hint=_(
+                    # Translators: %(assignment)s is a line of Python settings, kept as is.
+                    "Replace %(django_middleware)s with %(middleware)s in %(setting)s, or set "
+                    "%(assignment)s."
+                )
+                % {
+                    "django_middleware": "django.middleware.csrf.CsrfViewMiddleware",
+                    "middleware": APP_CSRF_MIDDLEWARE,
+                    "setting": "MIDDLEWARE",
+                    "assignment": "ANON_MESSAGING['REFERRER_POLICY'] = 'same-origin'",
+                },
                 id="anon_messaging.E505",
             )
         ]
@@ -243,12 +337,23 @@ def _encryption_key_warnings():
         return []
     return [
         checks.Warning(
-            "ANON_MESSAGING['ENCRYPTION_KEYS'] is empty, so report text is encrypted with a "
-            "key derived from SECRET_KEY.",
-            hint="Set ANON_MESSAGING['ENCRYPTION_KEYS'] = ['<key>'] with a key made by "
-            'python -c "from cryptography.fernet import Fernet; '
-            'print(Fernet.generate_key().decode())", read from the environment and kept '
-            "apart from SECRET_KEY and from database backups.",
+            _(
+                "%(setting)s is empty, so report text is encrypted with a key derived from "
+                "%(secret_key)s."
+            )
+            % {"setting": "ANON_MESSAGING['ENCRYPTION_KEYS']", "secret_key": "SECRET_KEY"},
+            hint=_(
+                # Translators: %(assignment)s is a line of Python settings and %(command)s a
+                # shell command, both kept as is.
+                "Set %(assignment)s with a key made by %(command)s, read from the environment "
+                "and kept apart from %(secret_key)s and from database backups."
+            )
+            % {
+                "assignment": "ANON_MESSAGING['ENCRYPTION_KEYS'] = ['<key>']",
+                "command": 'python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"',
+                "secret_key": "SECRET_KEY",
+            },
             id="anon_messaging.W501",
         )
     ]
@@ -259,7 +364,10 @@ def _argon2_warnings():
         return []
     params = get_setting("ARGON2")
     weaker = [
-        f"{name}={params[name]} (at least {minimum})"
+        # Translators: one of the list after "is below RFC 9106's low-memory profile:",
+        # such as "time_cost=1 (at least 3)"; %(name)s is the parameter's name, kept as is.
+        _("%(name)s=%(value)s (at least %(minimum)s)")
+        % {"name": name, "value": params[name], "minimum": minimum}
         for name, minimum in (
             ("time_cost", RFC_9106_LOW_MEMORY.time_cost),
             ("memory_cost", RFC_9106_LOW_MEMORY.memory_cost),
@@ -270,11 +378,12 @@ def _argon2_warnings():
         return []
     return [
         checks.Warning(
-            "ANON_MESSAGING['ARGON2'] is below RFC 9106's low-memory profile: "
-            + ", ".join(weaker)
-            + ".",
-            hint="Codes are hashed with these parameters; use t=3, 64 MiB (65536) or more. "
-            "Raising them later is safe: hashes are upgraded at the next log-in.",
+            _("%(setting)s is below RFC 9106's low-memory profile: %(parameters)s.")
+            % {"setting": "ANON_MESSAGING['ARGON2']", "parameters": ", ".join(weaker)},
+            hint=_(
+                "Codes are hashed with these parameters; use t=3, 64 MiB (65536) or more. "
+                "Raising them later is safe: hashes are upgraded at the next log-in."
+            ),
             id="anon_messaging.W503",
         )
     ]
@@ -288,17 +397,31 @@ def _throttle_cache_warnings():
         cache = caches[alias]
     except InvalidCacheBackendError:
         return []  # anon_messaging.E504, which runs without --deploy too, says so
+    names = {"alias": alias, "backend": type(cache).__name__}
     if isinstance(cache, DummyCache):
-        problem = "keeps nothing, so failed code log-ins are never throttled"
+        message = _(
+            # Translators: %(alias)r is the name of a cache, in quotes; %(backend)s the name of
+            # its Python class, DummyCache.
+            "The throttle's cache %(alias)r (%(backend)s) keeps nothing, so failed code "
+            "log-ins are never throttled."
+        )
     elif isinstance(cache, LocMemCache):
-        problem = "is per process, so each worker counts failed code log-ins on its own"
+        message = _(
+            # Translators: %(alias)r is the name of a cache, in quotes; %(backend)s the name of
+            # its Python class, LocMemCache.
+            "The throttle's cache %(alias)r (%(backend)s) is per process, so each worker "
+            "counts failed code log-ins on its own."
+        )
     else:
         return []
     return [
         checks.Warning(
-            f"The throttle's cache {alias!r} ({type(cache).__name__}) {problem}.",
-            hint="Use a cache all workers share and that counts atomically, such as Redis "
-            "(django.core.cache.backends.redis.RedisCache) or Memcached.",
+            message % names,
+            hint=_(
+                "Use a cache all workers share and that counts atomically, such as Redis "
+                "(%(redis)s) or Memcached."
+            )
+            % {"redis": REDIS_CACHE},
             id="anon_messaging.W504",
         )
     ]
@@ -309,9 +432,15 @@ def _cookie_warnings():
         return []
     return [
         checks.Warning(
-            "SESSION_COOKIE_SAMESITE is not 'Strict'.",
-            hint="A reporter's session should never travel with a request another site "
-            "starts. Set SESSION_COOKIE_SAMESITE = 'Strict'.",
+            # Translators: %(value)s is a Python value, kept as is, such as 'Strict' or False.
+            _("%(setting)s is not %(value)s.")
+            % {"setting": "SESSION_COOKIE_SAMESITE", "value": repr("Strict")},
+            hint=_(
+                # Translators: %(assignment)s is a line of Python settings, kept as is.
+                "A reporter's session should never travel with a request another site starts. "
+                "Set %(assignment)s."
+            )
+            % {"assignment": "SESSION_COOKIE_SAMESITE = 'Strict'"},
             id="anon_messaging.W505",
         )
     ]
@@ -333,11 +462,27 @@ def _session_engine_warnings():
         return []
     return [
         checks.Warning(
-            "SESSION_ENGINE is not anon_messaging.sessions, so a reporter's session row, "
-            "which maps a session to a case, stays for SESSION_COOKIE_AGE (two weeks by "
-            "default) after the reporter leaves.",
-            hint="Set SESSION_ENGINE = 'anon_messaging.sessions' (database sessions whose "
-            "reporter sessions expire after ANON_MESSAGING['SESSION_IDLE_SECONDS']).",
+            _(
+                # Translators: %(engine)s is a dotted path; %(age_setting)s the setting that
+                # says how long a session lasts.
+                "%(setting)s is not %(engine)s, so a reporter's session row, which maps a "
+                "session to a case, stays for %(age_setting)s (two weeks by default) after the "
+                "reporter leaves."
+            )
+            % {
+                "setting": "SESSION_ENGINE",
+                "engine": "anon_messaging.sessions",
+                "age_setting": "SESSION_COOKIE_AGE",
+            },
+            hint=_(
+                # Translators: %(assignment)s is a line of Python settings, kept as is.
+                "Set %(assignment)s (database sessions whose reporter sessions expire after "
+                "%(idle_setting)s)."
+            )
+            % {
+                "assignment": "SESSION_ENGINE = 'anon_messaging.sessions'",
+                "idle_setting": "ANON_MESSAGING['SESSION_IDLE_SECONDS']",
+            },
             id="anon_messaging.W509",
         )
     ]
@@ -361,11 +506,24 @@ def _error_email_warnings():
         return []  # the site's filter decides what an error report says about the request
     return [
         checks.Warning(
-            "Error emails to ADMINS are switched on, and error reports list the request's "
-            "headers: the client's address, user agent and referrer.",
-            hint="Set DEFAULT_EXCEPTION_REPORTER_FILTER to "
-            "'anon_messaging.error_reports.ReporterExceptionReporterFilter', or route the "
-            "'django' logger away from mail_admins, or leave ADMINS empty.",
+            _(
+                "Error emails to %(setting)s are switched on, and error reports list the "
+                "request's headers: the client's address, user agent and referrer."
+            )
+            % {"setting": "ADMINS"},
+            hint=_(
+                # Translators: %(filter)r is a dotted path; %(logger)r the name of Python's
+                # logger 'django' and %(handler)s the name of Django's handler mail_admins.
+                "Set %(setting)s to %(filter)r, or route the %(logger)r logger away from "
+                "%(handler)s, or leave %(admins)s empty."
+            )
+            % {
+                "setting": "DEFAULT_EXCEPTION_REPORTER_FILTER",
+                "filter": "anon_messaging.error_reports.ReporterExceptionReporterFilter",
+                "logger": "django",
+                "handler": "mail_admins",
+                "admins": "ADMINS",
+            },
             id="anon_messaging.W506",
         )
     ]
@@ -382,12 +540,25 @@ def _admin_login_warnings():
     if not backends or not _names_a_subclass(backends[0], PasswordThrottleBackend):
         warnings.append(
             checks.Warning(
-                "AUTHENTICATION_BACKENDS does not start with "
-                "anon_messaging.admin_login.PasswordThrottleBackend, so passwords can be "
-                "guessed without limit at log-in forms other than the admin's (such as "
-                "Wagtail's /_util/login/).",
-                hint="Put 'anon_messaging.admin_login.PasswordThrottleBackend' first in "
-                "AUTHENTICATION_BACKENDS, before 'django.contrib.auth.backends.ModelBackend'.",
+                _(
+                    # Translators: %(backend)s is a dotted path; %(path)s the address of
+                    # Wagtail's own log-in page.
+                    "%(setting)s does not start with %(backend)s, so passwords can be guessed "
+                    "without limit at log-in forms other than the admin's (such as Wagtail's "
+                    "%(path)s)."
+                )
+                % {
+                    "setting": "AUTHENTICATION_BACKENDS",
+                    "backend": THROTTLING_AUTH_BACKEND,
+                    "path": "/_util/login/",
+                },
+                # Translators: %(backend)r and %(model_backend)r are dotted paths, in quotes.
+                hint=_("Put %(backend)r first in %(setting)s, before %(model_backend)r.")
+                % {
+                    "backend": THROTTLING_AUTH_BACKEND,
+                    "setting": "AUTHENTICATION_BACKENDS",
+                    "model_backend": "django.contrib.auth.backends.ModelBackend",
+                },
                 id="anon_messaging.W511",
             )
         )
@@ -398,11 +569,18 @@ def _admin_login_warnings():
     return [
         *warnings,
         checks.Warning(
-            "WAGTAILADMIN_USER_LOGIN_FORM is not anon_messaging.admin_login.ThrottledLoginForm "
-            "(or a subclass), so advisers' and administrators' passwords can be guessed at "
-            "the admin's log-in without limit.",
-            hint="Set WAGTAILADMIN_USER_LOGIN_FORM = "
-            "'anon_messaging.admin_login.ThrottledLoginForm'.",
+            _(
+                # Translators: %(form)s is a dotted path.
+                "%(setting)s is not %(form)s (or a subclass), so advisers' and administrators' "
+                "passwords can be guessed at the admin's log-in without limit."
+            )
+            % {
+                "setting": "WAGTAILADMIN_USER_LOGIN_FORM",
+                "form": THROTTLED_LOGIN_FORM,
+            },
+            # Translators: %(assignment)s is a line of Python settings, kept as is.
+            hint=_("Set %(assignment)s.")
+            % {"assignment": f"WAGTAILADMIN_USER_LOGIN_FORM = {THROTTLED_LOGIN_FORM!r}"},
             id="anon_messaging.W507",
         ),
     ]
@@ -415,10 +593,21 @@ def _csrf_cookie_warnings():
         return []
     return [
         checks.Warning(
-            "CSRF_COOKIE_AGE is set, so the CSRF cookie a report form hands out outlives the "
-            "browser session: a trace of the visit left on a shared device.",
-            hint="Set CSRF_COOKIE_AGE = None, so that the cookie ends when the browser "
-            "closes (or CSRF_USE_SESSIONS = True).",
+            _(
+                "%(setting)s is set, so the CSRF cookie a report form hands out outlives the "
+                "browser session: a trace of the visit left on a shared device."
+            )
+            % {"setting": "CSRF_COOKIE_AGE"},
+            hint=_(
+                # Translators: %(assignment)s and %(alternative)s are lines of Python settings,
+                # kept as is.
+                "Set %(assignment)s, so that the cookie ends when the browser closes (or "
+                "%(alternative)s)."
+            )
+            % {
+                "assignment": "CSRF_COOKIE_AGE = None",
+                "alternative": "CSRF_USE_SESSIONS = True",
+            },
             id="anon_messaging.W508",
         )
     ]
@@ -433,9 +622,14 @@ def check_cluster_settings(app_configs=None, **kwargs):
     elif cluster.get("catch_up", True):
         errors.append(
             checks.Warning(
-                "Q_CLUSTER['catch_up'] is not False.",
-                hint="Set it to False so a cluster that was down does not replay every "
-                "missed reminder scan at start.",
+                _("%(setting)s is not %(value)s.")
+                % {"setting": "Q_CLUSTER['catch_up']", "value": "False"},
+                hint=_(
+                    # Translators: %(value)s is Python's False, kept as is.
+                    "Set it to %(value)s so a cluster that was down does not replay every "
+                    "missed reminder scan at start."
+                )
+                % {"value": "False"},
                 id="anon_messaging.W401",
             )
         )
@@ -448,9 +642,21 @@ def check_cluster_settings(app_configs=None, **kwargs):
         if isinstance(timeout, int | float) and timeout >= retry:
             errors.append(
                 checks.Error(
-                    f"{name} ({timeout}) is not below Q_CLUSTER['retry'] ({retry}).",
-                    hint="A task still running when 'retry' passes is handed to another "
-                    "worker. Keep the timeout below it.",
+                    # Translators: %(setting)s and %(retry_setting)s are settings, each
+                    # followed by its value in brackets.
+                    _("%(setting)s (%(timeout)s) is not below %(retry_setting)s (%(retry)s).")
+                    % {
+                        "setting": name,
+                        "timeout": timeout,
+                        "retry_setting": "Q_CLUSTER['retry']",
+                        "retry": retry,
+                    },
+                    hint=_(
+                        # Translators: %(retry)r is the name of django-q2's setting 'retry'.
+                        "A task still running when %(retry)r passes is handed to another "
+                        "worker. Keep the timeout below it."
+                    )
+                    % {"retry": "retry"},
                     id="anon_messaging.E402",
                 )
             )
@@ -493,14 +699,34 @@ def check_report_forms(app_configs=None, databases=None, **kwargs):
 
 
 def _report_form_warning(page, found):
-    state = "live" if page.live else "not live"
+    if page.live:
+        message = _(
+            # Translators: %(title)s is the page's title, %(id)s its number and %(path)s its
+            # place in the page tree; %(findings)s says, question by question, what is wrong.
+            "The anonymous report form “%(title)s” (page %(id)s, %(path)s, live) asks who "
+            "the reporter is: %(findings)s"
+        )
+    else:
+        message = _(
+            # Translators: %(title)s is the page's title, %(id)s its number and %(path)s its
+            # place in the page tree; %(findings)s says, question by question, what is wrong.
+            "The anonymous report form “%(title)s” (page %(id)s, %(path)s, not live) asks "
+            "who the reporter is: %(findings)s"
+        )
     return checks.Warning(
-        f"The anonymous report form “{page.title}” (page {page.pk}, {page.url_path}, {state}) "
-        "asks who the reporter is: " + " ".join(finding.describe() for finding in found),
-        hint="Reword or remove these questions in the page editor; email, web address and "
-        "hidden questions are never shown on an anonymous form. If the form truly needs "
-        "one, someone with the permission to confirm such questions gives the reason when "
-        "publishing, in the page editor's publish dialogue.",
+        message
+        % {
+            "title": page.title,
+            "id": page.pk,
+            "path": page.url_path,
+            "findings": " ".join(finding.describe() for finding in found),
+        },
+        hint=_(
+            "Reword or remove these questions in the page editor; email, web address and "
+            "hidden questions are never shown on an anonymous form. If the form truly needs "
+            "one, someone with the permission to confirm such questions gives the reason when "
+            "publishing, in the page editor's publish dialogue."
+        ),
         obj=page,
         id="anon_messaging.W601",
     )
@@ -516,11 +742,19 @@ def check_identity_words(app_configs=None, **kwargs):
     ]
     return [
         checks.Warning(
-            f"ANON_MESSAGING['IDENTITY_WORDS'] has no words for the site's language {code!r}, "
-            "so questions in it that ask who the reporter is are not flagged.",
-            hint=f"Add ANON_MESSAGING['IDENTITY_WORDS'][{code.split('-')[0]!r}]: the words "
-            "for a name, an email address, a phone number, a student or staff number and an "
-            "address in that language.",
+            _(
+                # Translators: %(code)r is a language code, such as 'cy', in quotes.
+                "%(setting)s has no words for the site's language %(code)r, so questions in it "
+                "that ask who the reporter is are not flagged."
+            )
+            % {"setting": "ANON_MESSAGING['IDENTITY_WORDS']", "code": code},
+            hint=_(
+                # Translators: %(setting)s is the setting to add, such as
+                # ANON_MESSAGING['IDENTITY_WORDS']['cy'].
+                "Add %(setting)s: the words for a name, an email address, a phone number, a "
+                "student or staff number and an address in that language."
+            )
+            % {"setting": f"ANON_MESSAGING['IDENTITY_WORDS'][{code.split('-')[0]!r}]"},
             id="anon_messaging.W602",
         )
         for code in missing
@@ -529,54 +763,113 @@ def check_identity_words(app_configs=None, **kwargs):
 
 # --- What docs/install.md asks of a site (E6xx/W6xx) ----------------------------------------
 
-# The apps the app needs besides Wagtail's own, and what each is for.
+# The notice the messages framework carries to a reporter, quoted in what the apps, the
+# middleware and the context processors below are for: the pages' own translation of it.
+SENT_NOTICE = gettext_lazy("Your message was sent.")
+
+# The apps the app needs besides Wagtail's own, and what each is for: each ends "INSTALLED_APPS
+# lacks 'django_q', which anon_messaging needs ...", and may quote %(notice)s.
 REQUIRED_APPS = [
-    ("wagtail_modeladmin", "for the advisers' case list and case view"),
-    ("wagtail.contrib.forms", "for the question builder of report forms"),
-    ("wagtail.contrib.routable_page", "for the messaging page's log-in, send and log-out"),
-    ("wagtail.contrib.settings", "for each site's Reporting settings"),
-    ("django_q", "to alert advisers, send reminders and delete closed cases after retention"),
-    ("django.contrib.sessions", "for a reporter's messaging session"),
-    ("django.contrib.messages", "for notices such as 'Your message was sent.'"),
+    (
+        "wagtail_modeladmin",
+        pgettext_lazy(
+            "what the app needs another app for", "for the advisers' case list and case view"
+        ),
+    ),
+    (
+        "wagtail.contrib.forms",
+        pgettext_lazy(
+            "what the app needs another app for", "for the question builder of report forms"
+        ),
+    ),
+    (
+        "wagtail.contrib.routable_page",
+        pgettext_lazy(
+            "what the app needs another app for",
+            "for the messaging page's log-in, send and log-out",
+        ),
+    ),
+    (
+        "wagtail.contrib.settings",
+        pgettext_lazy("what the app needs another app for", "for each site's Reporting settings"),
+    ),
+    (
+        "django_q",
+        pgettext_lazy(
+            "what the app needs another app for",
+            "to alert advisers, send reminders and delete closed cases after retention",
+        ),
+    ),
+    (
+        "django.contrib.sessions",
+        pgettext_lazy("what the app needs another app for", "for a reporter's messaging session"),
+    ),
+    (
+        "django.contrib.messages",
+        # Translators: %(notice)s is the notice "Your message was sent." as reporters see it.
+        pgettext_lazy("what the app needs another app for", "for notices such as '%(notice)s'"),
+    ),
 ]
 
+# Each purpose ends "MIDDLEWARE lacks <dotted path>, which anon_messaging needs for ...".
 REQUIRED_MIDDLEWARE = [
     (
         "django.contrib.sessions.middleware.SessionMiddleware",
-        "a reporter's messaging session",
+        pgettext_lazy("what the app needs a middleware for", "a reporter's messaging session"),
     ),
     (
         "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "advisers' log-in to the case list",
+        pgettext_lazy("what the app needs a middleware for", "advisers' log-in to the case list"),
     ),
     (
         "django.contrib.messages.middleware.MessageMiddleware",
-        "notices such as 'Your message was sent.'",
+        # Translators: %(notice)s is the notice "Your message was sent." as reporters see it.
+        pgettext_lazy("what the app needs a middleware for", "notices such as '%(notice)s'"),
     ),
 ]
 
 DJANGO_TEMPLATES = "django.template.backends.django.DjangoTemplates"
+# Each reason ends "TEMPLATES' context processors lack <dotted path>: ...".
 CONTEXT_PROCESSORS = [
     (
         "django.template.context_processors.request",
-        "the pages read the site's Reporting settings (the {sla} response time, the quick "
-        "exit address) from the request; without it they show the defaults",
+        pgettext_lazy(
+            "what goes wrong without a context processor",
+            # Translators: %(sla)s is {sla}, the placeholder editors write in the Reporting
+            # settings' texts, kept as is.
+            "the pages read the site's Reporting settings (the %(sla)s response time, the "
+            "quick exit address) from the request; without it they show the defaults",
+        ),
         checks.Error,
         "anon_messaging.E603",
     ),
     (
         "django.contrib.messages.context_processors.messages",
-        "a reporter would never see notices such as 'Your message was sent.'",
+        pgettext_lazy(
+            "what goes wrong without a context processor",
+            # Translators: %(notice)s is the notice "Your message was sent." as reporters see
+            # it.
+            "a reporter would never see notices such as '%(notice)s'",
+        ),
         checks.Error,
         "anon_messaging.E603",
     ),
     (
         "django.template.context_processors.i18n",
-        "the app's base template could not give the page's language in <html lang>",
+        pgettext_lazy(
+            "what goes wrong without a context processor",
+            "the app's base template could not give the page's language in <html lang>",
+        ),
         checks.Warning,
         "anon_messaging.W604",
     ),
 ]
+
+
+def _purpose(words):
+    """One of the purposes above, in the active language, its placeholders filled."""
+    return str(words) % {"notice": str(SENT_NOTICE), "sla": "{sla}"}
+
 
 # The base template's blocks the app's layout (templates/anon_messaging/layout.html) fills.
 BLOCK_CONTENT = "content"
@@ -611,8 +904,19 @@ def _app_errors():
 
     return [
         checks.Error(
-            f"INSTALLED_APPS lacks {name!r}, which anon_messaging needs {purpose}.",
-            hint=f"Add {name!r} to INSTALLED_APPS.",
+            # Translators: %(app)r is an app's dotted name, in quotes; %(package)s is this
+            # app's name, anon_messaging; %(purpose)s says what for, such as "for each
+            # site's Reporting settings".
+            _("%(setting)s lacks %(app)r, which %(package)s needs %(purpose)s.")
+            % {
+                "setting": "INSTALLED_APPS",
+                "app": name,
+                "package": PACKAGE,
+                "purpose": _purpose(purpose),
+            },
+            # Translators: %(name)r is a dotted name, in quotes; %(setting)s the setting to
+            # add it to.
+            hint=_("Add %(name)r to %(setting)s.") % {"name": name, "setting": "INSTALLED_APPS"},
             id="anon_messaging.E601",
         )
         for name, purpose in REQUIRED_APPS
@@ -635,9 +939,21 @@ def _middleware_errors():
         if not any(issubclass(cls, required) for cls in classes):
             errors.append(
                 checks.Error(
-                    f"MIDDLEWARE lacks {path}, which anon_messaging needs for {purpose}.",
-                    hint=f"Add {path!r} to MIDDLEWARE, in the order a new Wagtail project "
-                    "has it (sessions, then authentication, then messages).",
+                    # Translators: %(middleware)s is a dotted path; %(package)s is this
+                    # app's name, anon_messaging; %(purpose)s says what for, such as "a
+                    # reporter's messaging session".
+                    _("%(setting)s lacks %(middleware)s, which %(package)s needs for %(purpose)s.")
+                    % {
+                        "setting": "MIDDLEWARE",
+                        "middleware": path,
+                        "package": PACKAGE,
+                        "purpose": _purpose(purpose),
+                    },
+                    hint=_(
+                        "Add %(name)r to %(setting)s, in the order a new Wagtail project has it "
+                        "(sessions, then authentication, then messages)."
+                    )
+                    % {"name": path, "setting": "MIDDLEWARE"},
                     id="anon_messaging.E602",
                 )
             )
@@ -657,18 +973,32 @@ def _context_processor_problems():
     if engine is None:
         return [
             checks.Error(
-                "TEMPLATES has no Django template engine, in which anon_messaging's pages "
-                "are written.",
-                hint=f"Add {{'BACKEND': {DJANGO_TEMPLATES!r}, 'APP_DIRS': True, ...}} to "
-                "TEMPLATES.",
+                _(
+                    # Translators: %(package)s is this app's name, anon_messaging.
+                    "%(setting)s has no Django template engine, in which %(package)s's pages "
+                    "are written."
+                )
+                % {"setting": "TEMPLATES", "package": PACKAGE},
+                hint=_("Add %(name)s to %(setting)s.")
+                % {
+                    "name": f"{{'BACKEND': {DJANGO_TEMPLATES!r}, 'APP_DIRS': True, ...}}",
+                    "setting": "TEMPLATES",
+                },
                 id="anon_messaging.E603",
             )
         ]
     configured = engine.get("OPTIONS", {}).get("context_processors", [])
     return [
         level(
-            f"TEMPLATES' context processors lack {path}: {why}.",
-            hint=f"Add {path!r} to TEMPLATES[{position}]['OPTIONS']['context_processors'].",
+            # Translators: %(path)s is a context processor's dotted path; %(why)s what
+            # would go wrong without it.
+            _("%(setting)s' context processors lack %(path)s: %(why)s.")
+            % {"setting": "TEMPLATES", "path": path, "why": _purpose(why)},
+            hint=_("Add %(name)r to %(setting)s.")
+            % {
+                "name": path,
+                "setting": f"TEMPLATES[{position}]['OPTIONS']['context_processors']",
+            },
             id=check_id,
         )
         for path, why, level, check_id in CONTEXT_PROCESSORS
@@ -684,27 +1014,49 @@ def _base_template_problems():
     if _wrong_type("BASE_TEMPLATE"):
         return []
     name = get_setting("BASE_TEMPLATE")
-    setting = "ANON_MESSAGING['BASE_TEMPLATE']"
+    # %(setting)s and %(template)r of every message below.
+    names = {"setting": "ANON_MESSAGING['BASE_TEMPLATE']", "template": name}
+    # The hints' template tags and file names, kept out of the translated text.
+    starter = {"base": "base.html", "template": STARTER_ADAPTER}
     try:
         template = get_template(name)
     except TemplateDoesNotExist:
         return [
             checks.Error(
-                f"{setting} names {name!r}, which no template folder holds, so every "
-                "reporter page would fail.",
-                hint="Create the template in a folder of TEMPLATES['DIRS'] (in a new Wagtail "
-                "project, mysite/templates/), or remove the setting to use the app's own "
-                "'anon_messaging/base.html'.",
+                _(
+                    # Translators: %(template)r is a template's name, in quotes.
+                    "%(setting)s names %(template)r, which no template folder holds, so every "
+                    "reporter page would fail."
+                )
+                % names,
+                hint=_(
+                    # Translators: %(folder)s is a folder in a new Wagtail project and %(default)r
+                    # the app's own base template, in quotes.
+                    "Create the template in a folder of %(dirs)s (in a new Wagtail project, "
+                    "%(folder)s), or remove the setting to use the app's own %(default)r."
+                )
+                % {
+                    "dirs": "TEMPLATES['DIRS']",
+                    "folder": "mysite/templates/",
+                    "default": conf.DEFAULTS["BASE_TEMPLATE"],
+                },
                 id="anon_messaging.E610",
             )
         ]
     except TemplateSyntaxError as error:
         return [
             checks.Error(
-                f"{setting} names {name!r}, which cannot be read: {error}.",
-                hint="A base template for reporter pages fills its parent's head block with "
-                "'extra_head' and nothing else; for a new Wagtail project's base.html the "
-                f"whole template is: {STARTER_ADAPTER}",
+                # Translators: %(error)s is the template engine's own message.
+                _("%(setting)s names %(template)r, which cannot be read: %(error)s.")
+                % {**names, "error": error},
+                hint=_(
+                    # Translators: %(block)r is a template block's name, in quotes; %(base)s a
+                    # template's file name; %(template)s a whole template, kept as is.
+                    "A base template for reporter pages fills its parent's head block with "
+                    "%(block)r and nothing else; for a new Wagtail project's %(base)s the whole "
+                    "template is: %(template)s"
+                )
+                % {**starter, "block": BLOCK_EXTRA_HEAD},
                 id="anon_messaging.E610",
             )
         ]
@@ -715,39 +1067,68 @@ def _base_template_problems():
     if BLOCK_CONTENT not in blocks:
         problems.append(
             checks.Error(
-                f"{setting} names {name!r}, which has no block named 'content' inside "
-                "<body>: every reporter page would be empty.",
-                hint="Add {% block content %}{% endblock %} where the page goes, inside <body>.",
+                _(
+                    # Translators: %(block)r is a template block's name, in quotes.
+                    "%(setting)s names %(template)r, which has no block named %(block)r inside "
+                    "<body>: every reporter page would be empty."
+                )
+                % {**names, "block": BLOCK_CONTENT},
+                # Translators: %(tags)s are template tags, kept as is.
+                hint=_("Add %(tags)s where the page goes, inside <body>.")
+                % {"tags": "{% block content %}{% endblock %}"},
                 id="anon_messaging.E611",
             )
         )
     if BLOCK_EXTRA_HEAD not in blocks:
         problems.append(
             checks.Warning(
-                f"{setting} names {name!r}, which has no block named 'extra_head': the "
-                "app's stylesheet and script would not load, and reporter pages would lose "
-                "their layout and the quick exit's Escape key.",
-                hint="Put {% block extra_head %}{% endblock %} inside <head>, or inside the "
-                "block your base template has there; for a new Wagtail project's base.html "
-                f"the whole template is: {STARTER_ADAPTER}",
+                _(
+                    "%(setting)s names %(template)r, which has no block named %(block)r: the "
+                    "app's stylesheet and script would not load, and reporter pages would lose "
+                    "their layout and the quick exit's Escape key."
+                )
+                % {**names, "block": BLOCK_EXTRA_HEAD},
+                hint=_(
+                    # Translators: %(tags)s are template tags, %(base)s a template's file name and
+                    # %(template)s a whole template, all kept as is.
+                    "Put %(tags)s inside <head>, or inside the block your base template has "
+                    "there; for a new Wagtail project's %(base)s the whole template is: "
+                    "%(template)s"
+                )
+                % {**starter, "tags": "{% block extra_head %}{% endblock %}"},
                 id="anon_messaging.W612",
             )
         )
     if BLOCK_TITLE not in blocks:
         problems.append(
             checks.Warning(
-                f"{setting} names {name!r}, which has no block named 'title': a reporter's "
-                "browser tab and screen reader would not say 'Error:' when a form has one.",
-                hint="Put <title>{% block title %}{% endblock %}</title> inside <head>.",
+                _(
+                    # Translators: %(error)s is "Error:" as reporter pages put it before their
+                    # title.
+                    "%(setting)s names %(template)r, which has no block named %(block)r: a "
+                    "reporter's browser tab and screen reader would not say '%(error)s' when a "
+                    "form has one."
+                )
+                % {**names, "block": BLOCK_TITLE, "error": _("Error:")},
+                # Translators: %(tags)s are HTML and template tags, kept as is.
+                hint=_("Put %(tags)s inside <head>.")
+                % {"tags": "<title>{% block title %}{% endblock %}</title>"},
                 id="anon_messaging.W613",
             )
         )
     if BLOCK_OLD_QUICK_EXIT in blocks:
         problems.append(
             checks.Warning(
-                f"{setting} names {name!r}, which has a block named 'quick_exit': reporter "
-                "pages place the 'Exit this page' link themselves, so it would show twice.",
-                hint="Remove the quick_exit block from that template.",
+                _(
+                    # Translators: %(link)s is the text of the quick exit link on reporter pages.
+                    "%(setting)s names %(template)r, which has a block named %(block)r: "
+                    "reporter pages place the '%(link)s' link themselves, so it would show "
+                    "twice."
+                )
+                % {**names, "block": BLOCK_OLD_QUICK_EXIT, "link": _("Exit this page")},
+                # Translators: %(block)s is a template block's name.
+                hint=_("Remove the %(block)s block from that template.")
+                % {"block": BLOCK_OLD_QUICK_EXIT},
                 id="anon_messaging.W614",
             )
         )
@@ -831,12 +1212,29 @@ def _sqlite_warnings():
             continue
         warnings.append(
             checks.Warning(
-                f"DATABASES[{alias!r}] is SQLite without transaction_mode 'IMMEDIATE' and a "
-                f"timeout of at least {SQLITE_TIMEOUT_SECONDS} seconds, so a write while the "
-                "task cluster writes (publishing a page, sending a report) can fail with "
-                "'database is locked'.",
-                hint=f"Set DATABASES[{alias!r}]['OPTIONS'] = {{'transaction_mode': "
-                f"'IMMEDIATE', 'timeout': {SQLITE_TIMEOUT_SECONDS}}}, or use PostgreSQL.",
+                ngettext(
+                    # Translators: %(mode)s is an option of SQLite with its value and %(error)r
+                    # SQLite's own error message, in quotes, both kept as is.
+                    "%(setting)s is SQLite without %(mode)s and a timeout of at least "
+                    "%(seconds)s second, so a write while the task cluster writes (publishing "
+                    "a page, sending a report) can fail with %(error)r.",
+                    "%(setting)s is SQLite without %(mode)s and a timeout of at least "
+                    "%(seconds)s seconds, so a write while the task cluster writes (publishing "
+                    "a page, sending a report) can fail with %(error)r.",
+                    SQLITE_TIMEOUT_SECONDS,
+                )
+                % {
+                    "setting": f"DATABASES[{alias!r}]",
+                    "mode": "transaction_mode 'IMMEDIATE'",
+                    "seconds": SQLITE_TIMEOUT_SECONDS,
+                    "error": "database is locked",
+                },
+                # Translators: %(assignment)s is a line of Python settings, kept as is.
+                hint=_("Set %(assignment)s, or use PostgreSQL.")
+                % {
+                    "assignment": f"DATABASES[{alias!r}]['OPTIONS'] = {{'transaction_mode': "
+                    f"'IMMEDIATE', 'timeout': {SQLITE_TIMEOUT_SECONDS}}}"
+                },
                 id="anon_messaging.W620",
             )
         )
@@ -848,12 +1246,21 @@ def _task_cluster_warnings():
         return []
     return [
         checks.Warning(
-            "Q_CLUSTER is not set, so django-q2 looks for Redis on this machine as its "
-            "broker: without a running cluster no adviser is alerted, no reminder is sent "
-            "and no closed case is deleted after its retention period.",
-            hint="Set Q_CLUSTER = {'name': 'anon_messaging', 'workers': 2, 'timeout': 60, "
-            "'retry': 120, 'catch_up': False, 'max_attempts': 3, 'orm': 'default'} and run "
-            "'python manage.py qcluster' beside the web server.",
+            _(
+                "%(setting)s is not set, so django-q2 looks for Redis on this machine as its "
+                "broker: without a running cluster no adviser is alerted, no reminder is sent "
+                "and no closed case is deleted after its retention period."
+            )
+            % {"setting": "Q_CLUSTER"},
+            # Translators: %(assignment)s is a line of Python settings and %(command)r a
+            # shell command, in quotes, both kept as is.
+            hint=_("Set %(assignment)s and run %(command)r beside the web server.")
+            % {
+                "assignment": "Q_CLUSTER = {'name': 'anon_messaging', 'workers': 2, "
+                "'timeout': 60, 'retry': 120, 'catch_up': False, 'max_attempts': 3, "
+                "'orm': 'default'}",
+                "command": "python manage.py qcluster",
+            },
             id="anon_messaging.W630",
         )
     ]
@@ -866,9 +1273,17 @@ def _case_file_warnings():
     except (ImportError, OSError) as exc:
         return [
             checks.Warning(
-                f"WeasyPrint cannot be loaded ({exc}), so advisers cannot download case files.",
-                hint="Install Pango from the system, for example 'apt-get install "
-                "libpango-1.0-0 libpangoft2-1.0-0' on Debian or Ubuntu.",
+                _(
+                    # Translators: %(error)s is the error Python gave, kept as is.
+                    "WeasyPrint cannot be loaded (%(error)s), so advisers cannot download case "
+                    "files."
+                )
+                % {"error": exc},
+                hint=_(
+                    # Translators: %(command)r is a shell command, in quotes, kept as is.
+                    "Install Pango from the system, for example %(command)r on Debian or Ubuntu."
+                )
+                % {"command": "apt-get install libpango-1.0-0 libpangoft2-1.0-0"},
                 id="anon_messaging.W640",
             )
         ]

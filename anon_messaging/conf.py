@@ -6,7 +6,9 @@ setting instead; this module holds what a developer or operator decides.
 ``RULES`` says what each setting's value must be, and ``validate()`` lists what is
 wrong with a site's ``ANON_MESSAGING``: an unknown key (a typo would otherwise be
 ignored silently and the default used), a value of the wrong type, or a number
-that would break the app. ``checks.check_settings_valid`` reports these at start-up.
+that would break the app. ``checks.check_settings_valid`` reports these at start-up, in
+the site's language: each message is translated when ``validate()`` runs, with setting
+names and values in placeholders, out of the text translators translate.
 """
 
 import difflib
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.checks.security.base import REFERRER_POLICY_VALUES
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 
 DEFAULTS = {
     # Template every reporter page extends; a site may point it at its own base.
@@ -361,7 +364,7 @@ class Rule:
     """What one setting's value must be."""
 
     types: tuple
-    # The types in words, for the hint: "an integer", "a string or None".
+    # The types in words, for the hint: "an integer", "a string or None" (lazily translated).
     expected: str
     # For numbers: the least and greatest value that works, and why, for the hint.
     minimum: int | None = None
@@ -382,34 +385,71 @@ class OpenKeys(dict):
         self.other = other
 
 
+# The kinds of value a setting must hold, put in "ANON_MESSAGING['X'] is of type str, not
+# an integer." and "Set it to an integer." ("None" is Python's None, kept as is). Each
+# context is a literal: xgettext reads no variables.
+_INTEGER = pgettext_lazy("kind of setting value", "an integer")
+_A_STRING = pgettext_lazy("kind of setting value", "a string")
+_A_DICT = pgettext_lazy("kind of setting value", "a dict")
+
+
 def _int(minimum=None, maximum=None, why=""):
-    return Rule((int,), "an integer", minimum, maximum, why)
+    return Rule((int,), _INTEGER, minimum, maximum, why)
 
 
-_STRING = Rule((str,), "a string")
-_ITEM_WORDS = {str: "a string"}
-_STRING_OR_NONE = Rule((str, type(None)), "a string or None")
-_WORD_LIST = Rule((list, tuple), "a list of strings", item_type=str)
+_STRING = Rule((str,), _A_STRING)
+_ITEM_WORDS = {str: _A_STRING}
+_STRING_OR_NONE = Rule(
+    (str, type(None)), pgettext_lazy("kind of setting value", "a string or None")
+)
+_WORD_LIST = Rule(
+    (list, tuple), pgettext_lazy("kind of setting value", "a list of strings"), item_type=str
+)
 
 # One entry per key of DEFAULTS; a dict of rules for a dict setting (merged key by key).
+# Each "why" ends the hint "Use at least 1: <why>." of a number out of range.
 RULES = {
     "BASE_TEMPLATE": _STRING,
     "ARGON2": {
-        "time_cost": _int(1, why="argon2 needs at least one pass"),
+        "time_cost": _int(
+            1, why=pgettext_lazy("why a setting is out of range", "argon2 needs at least one pass")
+        ),
         # argon2 needs at least 8 KiB per lane; validate() also checks it against parallelism.
-        "memory_cost": _int(8, why="argon2 needs at least 8 KiB per lane"),
-        "parallelism": _int(1, why="argon2 needs at least one lane"),
+        "memory_cost": _int(
+            8,
+            why=pgettext_lazy(
+                "why a setting is out of range", "argon2 needs at least 8 KiB per lane"
+            ),
+        ),
+        "parallelism": _int(
+            1, why=pgettext_lazy("why a setting is out of range", "argon2 needs at least one lane")
+        ),
     },
-    "SESSION_IDLE_SECONDS": _int(1, why="0 would end every session at its next request"),
-    "MESSAGE_MAX_LENGTH": _int(1, why="0 would refuse every message"),
-    "CONVERSATION_PAGE_SIZE": _int(1, why="0 would show no message"),
-    "ANSWER_MAX_LENGTH": _int(1, why="0 would refuse every answer"),
-    "ENCRYPTION_KEYS": Rule((list, tuple), "a list of strings", item_type=str),
-    "REFERRER_POLICY": Rule((str,), "a string", choices=frozenset(REFERRER_POLICY_VALUES)),
+    "SESSION_IDLE_SECONDS": _int(
+        1,
+        why=pgettext_lazy(
+            "why a setting is out of range", "0 would end every session at its next request"
+        ),
+    ),
+    "MESSAGE_MAX_LENGTH": _int(
+        1, why=pgettext_lazy("why a setting is out of range", "0 would refuse every message")
+    ),
+    "CONVERSATION_PAGE_SIZE": _int(
+        1, why=pgettext_lazy("why a setting is out of range", "0 would show no message")
+    ),
+    "ANSWER_MAX_LENGTH": _int(
+        1, why=pgettext_lazy("why a setting is out of range", "0 would refuse every answer")
+    ),
+    "ENCRYPTION_KEYS": _WORD_LIST,
+    "REFERRER_POLICY": Rule((str,), _A_STRING, choices=frozenset(REFERRER_POLICY_VALUES)),
     "CLIENT_IP_HEADER": _STRING_OR_NONE,
     "THROTTLE": {
         "cache_alias": _STRING,
-        "ipv6_prefix_length": _int(0, 128, why="an IPv6 prefix has 0 to 128 bits"),
+        "ipv6_prefix_length": _int(
+            0,
+            128,
+            why=pgettext_lazy("why a setting is out of range", "an IPv6 prefix has 0 to 128 bits"),
+        ),
         # 0 is meaningful for these: delays from the first failure, no delay cap, no lock-out
         # (lockout_after 0 switches it off), no cap (each *_max_* 0 switches it off); see
         # throttle.py.
@@ -417,34 +457,88 @@ RULES = {
         "max_delay": _int(0),
         "lockout_after": _int(0),
         "lockout_seconds": _int(0),
-        "window_seconds": _int(1, why="0 would forget every failure at once"),
-        "verification_window": _int(1, why="the caps are counted per window of this length"),
+        "window_seconds": _int(
+            1,
+            why=pgettext_lazy(
+                "why a setting is out of range", "0 would forget every failure at once"
+            ),
+        ),
+        "verification_window": _int(
+            1,
+            why=pgettext_lazy(
+                "why a setting is out of range", "the caps are counted per window of this length"
+            ),
+        ),
         "address_max_verifications": _int(0),
         "case_max_verifications": _int(0),
         "no_case_max_verifications": _int(0),
-        "code_issue_window": _int(1, why="the caps are counted per window of this length"),
+        "code_issue_window": _int(
+            1,
+            why=pgettext_lazy(
+                "why a setting is out of range", "the caps are counted per window of this length"
+            ),
+        ),
         "address_max_code_issues": _int(0),
         "max_code_issues": _int(0),
     },
-    "ARGON2_MAX_CONCURRENT": _int(1, why="0 would refuse every log-in and every code"),
+    "ARGON2_MAX_CONCURRENT": _int(
+        1,
+        why=pgettext_lazy(
+            "why a setting is out of range", "0 would refuse every log-in and every code"
+        ),
+    ),
     "ARGON2_BUSY_WAIT_SECONDS": _int(0),
-    "NOTIFICATION_BACKENDS": Rule((list, tuple), "a list of dotted paths", item_type=str),
+    "NOTIFICATION_BACKENDS": Rule(
+        (list, tuple),
+        pgettext_lazy("kind of setting value", "a list of dotted paths"),
+        item_type=str,
+    ),
     "FROM_EMAIL": _STRING_OR_NONE,
     "INTAKE_TEAM": _STRING_OR_NONE,
-    "ALERT_SCAN_MINUTES": _int(1, why="a schedule needs an interval of at least a minute"),
+    "ALERT_SCAN_MINUTES": _int(
+        1,
+        why=pgettext_lazy(
+            "why a setting is out of range", "a schedule needs an interval of at least a minute"
+        ),
+    ),
     "ALERT_QUIET_MINUTES": _int(0),
-    "REMINDER_SCAN_MINUTES": _int(1, why="a schedule needs an interval of at least a minute"),
-    "REMINDER_TASK_TIMEOUT": _int(1, why="the scan needs time to run"),
+    "REMINDER_SCAN_MINUTES": _int(
+        1,
+        why=pgettext_lazy(
+            "why a setting is out of range", "a schedule needs an interval of at least a minute"
+        ),
+    ),
+    "REMINDER_TASK_TIMEOUT": _int(
+        1, why=pgettext_lazy("why a setting is out of range", "the scan needs time to run")
+    ),
     "DEADLINES_CACHE_SECONDS": _int(0),
     "STATISTICS_CACHE_SECONDS": _int(0),
     # Any language code may be added; each holds a list of words.
     "IDENTITY_WORDS": OpenKeys(dict.fromkeys(DEFAULTS["IDENTITY_WORDS"], _WORD_LIST), _WORD_LIST),
     "ATTACHMENT_STORAGE": _STRING,
-    "ATTACHMENT_MAX_FILES": _int(1, 100, why="each file is cleaned in the request"),
-    "ATTACHMENT_MAX_FILE_MB": _int(1, 200, why="a file is held in memory while it is cleaned"),
-    "ATTACHMENT_MAX_PIXELS": _int(1, 500_000_000, why="each pixel takes 4 bytes of memory"),
+    "ATTACHMENT_MAX_FILES": _int(
+        1,
+        100,
+        why=pgettext_lazy("why a setting is out of range", "each file is cleaned in the request"),
+    ),
+    "ATTACHMENT_MAX_FILE_MB": _int(
+        1,
+        200,
+        why=pgettext_lazy(
+            "why a setting is out of range", "a file is held in memory while it is cleaned"
+        ),
+    ),
+    "ATTACHMENT_MAX_PIXELS": _int(
+        1,
+        500_000_000,
+        why=pgettext_lazy("why a setting is out of range", "each pixel takes 4 bytes of memory"),
+    ),
     "ATTACHMENT_ORPHAN_SECONDS": _int(
-        60, why="a file is written before its row; a shorter wait could delete it meanwhile"
+        60,
+        why=pgettext_lazy(
+            "why a setting is out of range",
+            "a file is written before its row; a shorter wait could delete it meanwhile",
+        ),
     ),
 }
 
@@ -459,6 +553,7 @@ class Problem:
     kind: str
     # Where it is, as a site would write it: ANON_MESSAGING['THROTTLE']['free_failures'].
     setting: str
+    # In the language active when validate() ran.
     message: str
     hint: str
 
@@ -472,9 +567,12 @@ def validate(configured=None):
             Problem(
                 WRONG_TYPE,
                 "ANON_MESSAGING",
-                f"ANON_MESSAGING is {_type_name(configured)}, not a dict.",
-                "Set ANON_MESSAGING to a dict of the settings that differ from the defaults, "
-                "or leave it out.",
+                _is_not(configured, _A_DICT, "ANON_MESSAGING"),
+                gettext(
+                    "Set %(setting)s to a dict of the settings that differ from the defaults, "
+                    "or leave it out."
+                )
+                % {"setting": "ANON_MESSAGING"},
             )
         ]
     problems = _validate_dict(configured, RULES, "ANON_MESSAGING")
@@ -495,7 +593,7 @@ def _validate_dict(values, rules, where):
             if isinstance(value, dict):
                 problems += _validate_dict(value, rules[key], setting)
             else:
-                problems.append(_wrong_type(value, "a dict", setting, rules[key]))
+                problems.append(_wrong_type(value, _A_DICT, setting, rules[key]))
         else:
             problems += _validate_value(value, rules[key], setting)
     return problems
@@ -505,14 +603,27 @@ def _argon2_memory_problems(params):
     """argon2 needs 8 KiB of memory per lane: a rule between two keys."""
     if params["memory_cost"] >= 8 * params["parallelism"]:
         return []
+    setting = "ANON_MESSAGING['ARGON2']['memory_cost']"
     return [
         Problem(
             BAD_VALUE,
-            "ANON_MESSAGING['ARGON2']['memory_cost']",
-            f"ANON_MESSAGING['ARGON2']['memory_cost'] ({params['memory_cost']}) is less than "
-            f"8 KiB for each of the {params['parallelism']} lanes of 'parallelism'.",
-            f"argon2 needs memory_cost >= 8 * parallelism ({8 * params['parallelism']} here); "
-            "RFC 9106 suggests 65536.",
+            setting,
+            ngettext(
+                "%(setting)s (%(memory_cost)s) is less than 8 KiB for the %(parallelism)s "
+                "lane of %(key)r.",
+                "%(setting)s (%(memory_cost)s) is less than 8 KiB for each of the "
+                "%(parallelism)s lanes of %(key)r.",
+                params["parallelism"],
+            )
+            % {
+                "setting": setting,
+                "memory_cost": params["memory_cost"],
+                "parallelism": params["parallelism"],
+                "key": "parallelism",
+            },
+            # Translators: %(rule)s is "memory_cost >= 8 * parallelism", kept as is.
+            gettext("argon2 needs %(rule)s (%(least)s here); RFC 9106 suggests 65536.")
+            % {"rule": "memory_cost >= 8 * parallelism", "least": 8 * params["parallelism"]},
         )
     ]
 
@@ -533,46 +644,84 @@ def _validate_value(value, rule, setting):
                 Problem(
                     BAD_VALUE,
                     setting,
-                    f"{setting} = {value!r} is not a value browsers know.",
-                    "Use one of: " + ", ".join(sorted(rule.choices)) + ".",
+                    gettext("%(setting)s = %(value)r is not a value browsers know.")
+                    % {"setting": setting, "value": value},
+                    gettext("Use one of: %(values)s.")
+                    % {"values": ", ".join(sorted(rule.choices))},
                 )
             ]
     too_small = rule.minimum is not None and value < rule.minimum
     too_large = rule.maximum is not None and value > rule.maximum
     if too_small or too_large:
-        allowed = (
-            f"at least {rule.minimum}"
-            if rule.maximum is None
-            else f"from {rule.minimum} to {rule.maximum}"
-        )
         return [
             Problem(
                 BAD_VALUE,
                 setting,
-                f"{setting} = {value!r} is out of range.",
-                f"Use {allowed}" + (f": {rule.why}." if rule.why else "."),
+                gettext("%(setting)s = %(value)r is out of range.")
+                % {"setting": setting, "value": value},
+                _range_hint(rule),
             )
         ]
     return []
 
 
+def _range_hint(rule):
+    """The numbers a rule allows, and why when the rule says."""
+    limits = {"minimum": rule.minimum, "maximum": rule.maximum, "why": rule.why}
+    if rule.maximum is None and rule.why:
+        # Translators: %(why)s says why, such as "0 would refuse every message".
+        return gettext("Use at least %(minimum)s: %(why)s.") % limits
+    if rule.maximum is None:
+        return gettext("Use at least %(minimum)s.") % limits
+    if rule.why:
+        # Translators: %(why)s says why, such as "an IPv6 prefix has 0 to 128 bits".
+        return gettext("Use from %(minimum)s to %(maximum)s: %(why)s.") % limits
+    return gettext("Use from %(minimum)s to %(maximum)s.") % limits
+
+
 def _unknown_key(key, rules, setting, where):
     valid = sorted(rules)
     close = difflib.get_close_matches(str(key), valid, n=1) if isinstance(key, str) else []
-    hint = f"Did you mean {close[0]!r}?" if close else "Valid keys: " + ", ".join(valid) + "."
-    return Problem(UNKNOWN_KEY, setting, f"{where} has no setting {key!r}.", hint)
-
-
-def _wrong_type(value, expected, setting, nested_rules=None):
+    if close:
+        # Translators: %(key)r is the setting's name the site probably meant, in quotes.
+        hint = gettext("Did you mean %(key)r?") % {"key": close[0]}
+    else:
+        hint = gettext("Valid keys: %(keys)s.") % {"keys": ", ".join(valid)}
     return Problem(
-        WRONG_TYPE,
+        UNKNOWN_KEY,
         setting,
-        f"{setting} is {_type_name(value)}, not {expected}.",
-        f"Set it to {expected}"
-        + (f" with any of the keys {', '.join(sorted(nested_rules))}." if nested_rules else "."),
+        # Translators: %(where)s is the setting, such as ANON_MESSAGING or
+        # ANON_MESSAGING['THROTTLE']; %(key)r is the key it has no setting for, in quotes.
+        gettext("%(where)s has no setting %(key)r.") % {"where": where, "key": key},
+        hint,
     )
 
 
-def _type_name(value):
-    # The type alone, never the value: it may be a key that must not reach the console.
-    return "None" if value is None else f"of type {type(value).__name__}"
+def _wrong_type(value, expected, setting, nested_rules=None):
+    if nested_rules:
+        # Translators: %(expected)s is "a dict"; %(keys)s lists the keys a dict may have.
+        hint = gettext("Set it to %(expected)s with any of the keys %(keys)s.") % {
+            "expected": expected,
+            "keys": ", ".join(sorted(nested_rules)),
+        }
+    else:
+        hint = gettext("Set it to %(expected)s.") % {"expected": expected}
+    return Problem(WRONG_TYPE, setting, _is_not(value, expected, setting), hint)
+
+
+def _is_not(value, expected, setting):
+    """That ``setting`` holds a value of the wrong type: the type alone, never the value,
+    which may be a key that must not reach the console."""
+    if value is None:
+        # Translators: None is Python's None, kept as is; %(expected)s is such as "an integer".
+        return gettext("%(setting)s is None, not %(expected)s.") % {
+            "setting": setting,
+            "expected": expected,
+        }
+    # Translators: %(type)s is a Python type's name, such as str; %(expected)s is such as
+    # "an integer".
+    return gettext("%(setting)s is of type %(type)s, not %(expected)s.") % {
+        "setting": setting,
+        "type": type(value).__name__,
+        "expected": expected,
+    }

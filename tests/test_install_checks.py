@@ -15,6 +15,8 @@ import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.checks import run_checks
 from django.template import Engine
+from django.utils import translation
+from django.utils.translation import gettext
 
 from anon_messaging import checks as app_checks
 
@@ -221,6 +223,30 @@ def test_a_base_template_without_a_title_block_is_flagged(site_templates):
         "<body>{% block content %}{% endblock %}</body></html>",
     )
     assert "'Error:'" in only("anon_messaging.W613").msg
+
+
+def test_a_missing_title_block_is_told_in_the_active_language(site_templates):
+    site_templates(
+        "untitled.html",
+        "<html><head><title>Reports</title>{% block extra_head %}{% endblock %}</head>"
+        "<body>{% block content %}{% endblock %}</body></html>",
+    )
+    with translation.override("cy"):
+        warning = only("anon_messaging.W613")
+        assert warning.msg == gettext(
+            "%(setting)s names %(template)r, which has no block named %(block)r: a reporter's "
+            "browser tab and screen reader would not say '%(error)s' when a form has one."
+        ) % {
+            "setting": "ANON_MESSAGING['BASE_TEMPLATE']",
+            "template": "untitled.html",
+            "block": "title",
+            "error": gettext("Error:"),
+        }
+        assert warning.hint == gettext("Put %(tags)s inside <head>.") % {
+            "tags": "<title>{% block title %}{% endblock %}</title>"
+        }
+    # The word Welsh reporter pages put before their title, as they show it.
+    assert "'Gwall:'" in warning.msg
 
 
 def test_a_base_template_placing_the_quick_exit_itself_is_flagged(site_templates):

@@ -11,6 +11,8 @@ from django.core.checks import Error, run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
 
 from anon_messaging import conf
 
@@ -238,3 +240,57 @@ def test_a_sites_identity_words_replace_one_language_and_keep_the_others(setting
     words = conf.get_setting("IDENTITY_WORDS")
     assert words["en"] == ["matric"]
     assert words["fr"] == conf.DEFAULTS["IDENTITY_WORDS"]["fr"]
+
+
+# --- In the site's language ----------------------------------------------------------------
+
+
+def test_messages_and_hints_are_in_the_active_language():
+    # Each is put together from the catalogue when the check runs, its setting names and
+    # values outside the translated text.
+    with translation.override("cy"):
+        error = only_error({"SESSION_IDLE_SECONDS": "1800"})
+        an_integer = pgettext("kind of setting value", "an integer")
+        assert error.msg == gettext("%(setting)s is of type %(type)s, not %(expected)s.") % {
+            "setting": "ANON_MESSAGING['SESSION_IDLE_SECONDS']",
+            "type": "str",
+            "expected": an_integer,
+        }
+        assert error.hint == gettext("Set it to %(expected)s.") % {"expected": an_integer}
+
+        error = only_error({"THROTTLE": {"ipv6_prefix_length": 129}})
+        assert error.msg == gettext("%(setting)s = %(value)r is out of range.") % {
+            "setting": "ANON_MESSAGING['THROTTLE']['ipv6_prefix_length']",
+            "value": 129,
+        }
+        assert error.hint == gettext("Use from %(minimum)s to %(maximum)s: %(why)s.") % {
+            "minimum": 0,
+            "maximum": 128,
+            "why": pgettext("why a setting is out of range", "an IPv6 prefix has 0 to 128 bits"),
+        }
+
+
+# The msgids the Welsh `manage.py check` below shows (anon_messaging/locale/cy).
+NO_SUCH_SETTING = "%(where)s has no setting %(key)r."
+DID_YOU_MEAN = "Did you mean %(key)r?"
+
+
+def test_manage_py_check_speaks_the_sites_language():
+    typo = {"where": "ANON_MESSAGING", "key": "SESION_IDLE_SECONDS"}
+    meant = {"key": "SESSION_IDLE_SECONDS"}
+    with translation.override("cy"):
+        welsh_message = gettext(NO_SUCH_SETTING) % typo
+        welsh_hint = gettext(DID_YOU_MEAN) % meant
+    with (
+        override_settings(LANGUAGE_CODE="cy", ANON_MESSAGING={"SESION_IDLE_SECONDS": 600}),
+        pytest.raises(SystemCheckError) as raised,
+    ):
+        call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+    output = str(raised.value)
+    assert f"(anon_messaging.E001) {welsh_message}\n\tHINT: {welsh_hint}\n" in output, output
+
+    # Welsh, not English: this fails until the Welsh catalogue translates NO_SUCH_SETTING
+    # and DID_YOU_MEAN (scripts/translations, then translate them); from then on it shows
+    # the check's text really comes from the site's language.
+    assert welsh_message != NO_SUCH_SETTING % typo, "cy lacks a translation of NO_SUCH_SETTING"
+    assert welsh_hint != DID_YOU_MEAN % meant, "cy lacks a translation of DID_YOU_MEAN"
