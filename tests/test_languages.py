@@ -297,6 +297,77 @@ def test_a_language_may_have_footer_links_of_its_own(multilingual_site, client):
     assert footer("/ar/report/") == '<li><a href="/ar/support/">Support</a></li>'
 
 
+def shown_frame(client, url):
+    """The site's name as the header and the footer show it, and the footer's links."""
+    html = html_of(client, url)
+    header_name = re.search(r'<a class="am-header__home" href="[^"]*">(.*?)</a>', html).group(1)
+    footer_name = re.search(r'<p class="am-footer__site">(.*?)</p>', html).group(1)
+    links = re.findall(r'<ul class="am-footer__links">.*?</ul>', html, re.S)
+    pairs = re.findall(r'<a href="([^"]*)"[^>]*>(.*?)</a>', links[0]) if links else []
+    return header_name, footer_name, [(label, url) for url, label in pairs]
+
+
+def test_each_language_names_the_site_and_its_footer_links_in_its_own_words(
+    multilingual_site, client
+):
+    """A new user's Welsh and Arabic pages named the site, and labelled its links, in
+    English."""
+    site = multilingual_site.site
+    site.site_name = "Report and Support"
+    site.save()
+    site_settings = multilingual_site.settings
+    welsh, arabic = (Locale.objects.get(language_code=code) for code in ("cy", "ar"))
+    ReportingWording.objects.create(
+        settings=site_settings, locale=welsh, site_name="Adrodd a Chymorth"
+    )
+    ReportingWording.objects.create(
+        settings=site_settings, locale=arabic, site_name="الإبلاغ والدعم"
+    )
+    support = multilingual_site.support
+    for label, locale in (
+        ("Support services", None),
+        ("Gwasanaethau cymorth", welsh),
+        ("خدمات الدعم", arabic),
+    ):
+        ReportingFooterLink.objects.create(
+            settings=site_settings, label=label, page=support, locale=locale
+        )
+
+    english = ("Report and Support", "Report and Support", [("Support services", "/support/")])
+    assert shown_frame(client, "/report/anonymous/") == english
+    assert shown_frame(client, "/messaging/") == english
+    assert shown_frame(client, "/cy/report/anonymous/") == (
+        "Adrodd a Chymorth",
+        "Adrodd a Chymorth",
+        [("Gwasanaethau cymorth", "/cy/support/")],
+    )
+    assert shown_frame(client, "/ar/messaging/") == (
+        "الإبلاغ والدعم",
+        "الإبلاغ والدعم",
+        [("خدمات الدعم", "/ar/support/")],
+    )
+    # The page saying there is no such page names the site in its language too.
+    missing = client.get("/cy/no-such-page/")
+    assert missing.status_code == 404
+    assert '<a class="am-header__home" href="/">Adrodd a Chymorth</a>' in missing.content.decode()
+
+
+def test_a_language_without_a_name_of_its_own_shows_the_sites(multilingual_site, client):
+    site = multilingual_site.site
+    site.site_name = "Report and Support"
+    site.save()
+    # Arabic words the advisers' name only; Welsh has no wording at all.
+    ReportingWording.objects.create(
+        settings=multilingual_site.settings,
+        locale=Locale.objects.get(language_code="ar"),
+        site_name="  ",
+        adviser_display_name="مستشارك",
+    )
+    for url in ("/ar/report/", "/cy/report/", "/report/"):
+        name, footer_name, _links = shown_frame(client, url)
+        assert name == footer_name == "Report and Support", url
+
+
 # --- Setting up the pages in another language --------------------------------------------
 
 
