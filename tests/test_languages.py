@@ -20,10 +20,10 @@ from wagtail.models import Locale
 
 from anon_messaging import languages, site_setup
 from anon_messaging.models import Case, ReportingFooterLink, ReportingWording
-from anon_messaging.pages import MessagingPage, ReportFormPage, SupportPage
+from anon_messaging.pages import MessagingPage, ReportFormPage, StatisticsPage, SupportPage
 from tests import factories
 from tests.admin_support import case_url
-from tests.reporter_journey import anonymous_answers, shown_code, submit
+from tests.reporter_journey import anonymous_answers, fresh_token, shown_code, submit
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "anon_messaging" / "locale"
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}|\{\{ *[a-z_.]+ *\}\}")
@@ -366,6 +366,85 @@ def test_a_language_without_a_name_of_its_own_shows_the_sites(multilingual_site,
     for url in ("/ar/report/", "/cy/report/", "/report/"):
         name, footer_name, _links = shown_frame(client, url)
         assert name == footer_name == "Report and Support", url
+
+
+# --- An address in a language the page is not in ------------------------------------------
+
+
+@pytest.fixture
+def site_with_figures(multilingual_site):
+    factories.add_page(multilingual_site.support, StatisticsPage(title="Figures", slug="figures"))
+    return multilingual_site
+
+
+@pytest.mark.parametrize(
+    ("asked", "own"),
+    [
+        ("/fr/report/anonymous/", "/report/anonymous/"),
+        ("/de/report/with-contact-details/", "/report/with-contact-details/"),
+        ("/fr/messaging/", "/messaging/"),
+        ("/de/messaging/?earlier=1", "/messaging/?earlier=1"),
+        ("/fr/messaging/logout/", "/messaging/logout/"),
+        ("/fr/support/", "/support/"),
+        ("/es/support/anonymous-messaging/", "/support/anonymous-messaging/"),
+        ("/fr/support/figures/", "/support/figures/"),
+        ("/fr/", "/"),
+    ],
+)
+def test_a_page_asked_for_in_a_language_it_is_not_in_is_sent_to_its_own_address(
+    site_with_figures, client, asked, own
+):
+    """French and German are languages of the site, with no pages of their own: /fr/...
+    served the English page among French words."""
+    response = client.get(asked)
+    assert response.status_code == 302
+    assert response["Location"] == own
+    assert "no-store" in response["Cache-Control"]
+    head = client.head(asked)
+    assert (head.status_code, head["Location"]) == (302, own)
+
+
+def test_the_page_reached_from_another_languages_address_is_wholly_in_its_own(
+    multilingual_site, client
+):
+    response = client.get("/fr/report/anonymous/", follow=True)
+    assert response.redirect_chain == [("/report/anonymous/", 302)]
+    html = response.content.decode()
+    assert '<html lang="en-gb" dir="ltr">' in html
+    assert '<div class="am-page" lang="en-gb" dir="ltr">' in html
+    assert "Send report" in html and "Exit this page" in html
+    with translation.override("fr"):
+        french = [translation.gettext(text) for text in ("Send report", "Exit this page")]
+    assert not any(words in html for words in french)
+
+
+def test_a_page_in_its_own_language_is_not_redirected(multilingual_site, client):
+    for url in ("/report/anonymous/", "/cy/report/anonymous/", "/ar/messaging/"):
+        assert client.get(url).status_code == 200, url
+    # Whatever the browser prefers, the address decides.
+    response = client.get("/report/anonymous/", headers={"accept-language": "fr"})
+    assert response.status_code == 200
+
+
+def test_a_report_sent_to_another_languages_address_is_stored(multilingual_site, client):
+    """Nothing a person sends is redirected away: the report is taken where it was sent."""
+    token = fresh_token(client, "/report/anonymous/")
+    response = client.post(
+        "/fr/report/anonymous/",
+        {
+            **anonymous_answers("Sent to the French address", opt_in=False),
+            "submission_token": token,
+        },
+    )
+    assert response.status_code == 200
+    case = Case.objects.get()
+    assert case.answers[0]["value"] == "Sent to the French address"
+    assert case.language == "en-gb"  # the language of the form it was made on
+    assert '<html lang="en-gb" dir="ltr">' in response.content.decode()
+    # A log-in sent there is processed there too (a wrong code: its error, not a redirect).
+    login = client.post("/de/messaging/", {"code": "ABCD-EFGH-JKLM-NPQR"})
+    assert login.status_code == 200
+    assert "That code did not match a report." in login.content.decode()
 
 
 # --- Setting up the pages in another language --------------------------------------------
