@@ -468,6 +468,30 @@ def test_the_setup_command_makes_the_pages_in_another_language_as_translations(d
     assert "أخبرنا بما حدث" in html and 'href="/ar/report/anonymous/"' in html
 
 
+def test_the_setup_command_gives_a_language_the_footer_links_it_can_translate(db, client):
+    home = factories.home_page()
+    call_command("anon_messaging_setup", stdout=_Discard())
+    site_settings = factories.reporting_settings()
+    support = SupportPage.objects.get(slug="support")
+    # "Support" is one of the app's own words; the editor's own label is not.
+    ReportingFooterLink.objects.create(settings=site_settings, label="Support", page=support)
+    call_command("anon_messaging_setup", "--language", "cy", stdout=_Discard())
+    welsh = ReportingFooterLink.objects.get(locale__language_code="cy")
+    assert (welsh.label, welsh.page.url) == ("Cymorth", "/cy/support/")
+    assert 'href="/cy/support/">Cymorth</a>' in html_of(client, "/cy/report/")
+    assert 'href="/support/">Support</a>' in html_of(client, "/report/")
+
+    ReportingFooterLink.objects.create(
+        settings=site_settings, label="Student helpline", url="https://help.example.ac.uk/"
+    )
+    steps = site_setup.set_up_site_in_language(home, "ar")
+    # A label it cannot translate: Arabic shows the site's links, to its own pages.
+    assert not ReportingFooterLink.objects.filter(locale__language_code="ar").exists()
+    assert "“Student helpline”" in steps[-1].note and not steps[-1].created
+    footer = html_of(client, "/ar/report/")
+    assert 'href="/ar/support/">Support</a>' in footer and "Student helpline" in footer
+
+
 def test_the_setup_command_refuses_a_language_the_site_does_not_have(db):
     factories.home_page()
     with pytest.raises(CommandError, match="“xx” is not one of the site's languages"):
