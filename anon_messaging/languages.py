@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.urls import translate_url
 from django.utils.translation import get_language, get_language_info
 from wagtail.models import Locale
 
@@ -59,6 +60,36 @@ def page_language(page):
         return None
     code = locale_codes().get(locale_id) or locale_codes(refresh=True).get(locale_id)
     return code or page.locale.language_code
+
+
+# Only these are sent on to the page's own address: a form sent to another language's
+# address is processed where it was sent, so nothing a reporter typed is lost.
+_REDIRECTED_METHODS = ("GET", "HEAD")
+
+
+def address_in_page_language(page, request):
+    """Where a reporter asking for ``page`` at another language's address (/fr/report/ for
+    an English page: Wagtail serves a page the language has no translation of) is sent, so
+    that no page mixes the page's words with another language's: the page's own address
+    (``page.get_url``, in its own language), with a routable page's sub-page and the query
+    string kept. None for a request in the page's language, for a POST, or when the page
+    has no other address (a site whose addresses carry no language)."""
+    if request.method not in _REDIRECTED_METHODS:
+        return None
+    language = page_language(page)
+    requested = get_language()
+    if language is None or requested is None or requested.lower() == language.lower():
+        return None
+    own = page.get_url(request)
+    if not own:
+        return None
+    # The same address in the page's language: below the page's own for a sub-page.
+    same_path = translate_url(request.path_info, language)
+    target = same_path if same_path.startswith(own) else own
+    if target == request.path:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    return f"{target}?{query}" if query else target
 
 
 def local_name(code):

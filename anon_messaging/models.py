@@ -846,9 +846,10 @@ class ReportingSettings(ClusterableModel, BaseSiteSetting):
             heading=_("Wording in other languages"),
             label=_("Language"),
             help_text=_(
-                "Where the site has pages in several languages: the response time and the "
-                "advisers' name as reporters read them in each language. A language without "
-                "its own wording uses the wording above."
+                "Where the site has pages in several languages: the site's name, the response "
+                "time and the advisers' name as reporters read them in each language. A "
+                "language without its own wording uses the wording above and the site's own "
+                "name."
             ),
         ),
         InlinePanel("closures", heading=_("Closure days"), label=_("Closure")),
@@ -1034,7 +1035,7 @@ class ClosurePeriod(Orderable):
 
 class ReportingWording(Orderable):
     """The reporting settings' wording in one language (``ReportingSettings.wording_for``):
-    the same response time and the same advisers, in the words of that language."""
+    the same site, response time and advisers, in the words of that language."""
 
     settings = ParentalKey(ReportingSettings, on_delete=models.CASCADE, related_name="wordings")
     locale = models.ForeignKey(
@@ -1055,9 +1056,19 @@ class ReportingWording(Orderable):
         blank=True,
         help_text=_("Blank for the standard name in this language."),
     )
+    site_name = models.CharField(
+        _("site name"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "The site's name at the top and foot of the reporting pages in this language. "
+            "Blank for the site's own name."
+        ),
+    )
 
     panels = [
         FieldPanel("locale"),
+        FieldPanel("site_name"),
         FieldPanel("response_time_wording"),
         FieldPanel("adviser_display_name"),
     ]

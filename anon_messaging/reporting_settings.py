@@ -9,6 +9,7 @@ admin's settings form, the demo's seed, a site's own set-up.
 
 from dataclasses import dataclass
 
+from django.conf import settings as django_settings
 from wagtail.models import Site
 
 from . import languages
@@ -61,6 +62,25 @@ def for_request(request, site_id=None):
             site_id = site.pk if site is not None else None
         cache[key] = cache[site_id] = cache.get(site_id) or for_site(site_id)
     return cache[key]
+
+
+def site_name(request):
+    """The name of the site serving ``request`` as reporters read it in the active
+    language: the language's own (``ReportingWording.site_name``), else the site's
+    (``Site.site_name``), else ``WAGTAIL_SITE_NAME``; "" when none is set. Read from the
+    request's copy of the settings, whose wording a page in that language reads anyway."""
+    site = Site.find_for_request(request)
+    own = ""
+    if site is not None:
+        site_settings = for_request(request)
+        wording = site_settings.wording_for() if site_settings.pk else None
+        own = wording.site_name.strip() if wording is not None else ""
+    return (
+        own
+        or (site.site_name if site is not None else "")
+        or getattr(django_settings, "WAGTAIL_SITE_NAME", "")
+        or ""
+    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,12 @@ keeps Django's middleware with this policy, since none of its forms would work.
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpResponse, HttpResponseServerError, StreamingHttpResponse
+from django.http import (
+    HttpResponse,
+    HttpResponseRedirect,
+    HttpResponseServerError,
+    StreamingHttpResponse,
+)
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 from django.template import loader
 from django.utils import translation
@@ -94,6 +99,8 @@ class ReporterPageMixin:
 
     * served with ``REPORTER_HEADERS`` and no-store, and an error report about its
       requests never holds what the reporter sent (the ``on_serve_page`` hook below);
+    * served in its own language: a GET at another language's address (/fr/... for an
+      English page) is redirected to the page's own (the same hook);
     * its template context has ``base_template`` (``ANON_MESSAGING["BASE_TEMPLATE"]``).
 
     Put it before ``Page`` (or the site's base page) in the bases.
@@ -158,14 +165,18 @@ def apply_reporter_headers(response):
 
 def serve_reporter_pages_securely(next_serve_page):
     """``on_serve_page`` hook for reporter pages: error reports that hold nothing the
-    reporter sent, the page served and rendered in its own language
-    (``languages.page_language``), and the reporter headers on the response."""
+    reporter sent, a visit at another language's address sent to the page's own
+    (``languages.address_in_page_language``), the page served and rendered in its own
+    language (``languages.page_language``), and the reporter headers on the response."""
 
     def serve(page, request, args, kwargs):
         if not getattr(page, "is_reporter_page", False):
             return next_serve_page(page, request, args, kwargs)
         # Neither a typed code, the answers nor the session key may reach an error report.
         error_reports.protect_request(request)
+        own_address = languages.address_in_page_language(page, request)
+        if own_address is not None:
+            return apply_reporter_headers(HttpResponseRedirect(own_address))
         language = languages.page_language(page)
         if language is None:
             return apply_reporter_headers(next_serve_page(page, request, args, kwargs))

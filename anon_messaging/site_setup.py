@@ -34,7 +34,7 @@ from wagtail.models import Locale, Site
 
 from . import permissions, reporting_settings
 from .conf import get_setting
-from .models import Case, CaseCategory, CaseOutcome, LocationType
+from .models import Case, CaseCategory, CaseOutcome, LocationType, ReportingFooterLink
 from .pages import MessagingPage, ReportFormField, ReportFormPage, SupportPage
 
 PAGE = _("page")
@@ -42,6 +42,7 @@ OUTCOMES = _("case outcomes")
 CATEGORIES = _("case categories")
 LOCATION_TYPES = _("location types")
 SETTINGS = _("reporting settings")
+FOOTER_LINKS = _("footer links")
 GROUP = _("group")
 
 # Offered when an adviser closes a case; administrators edit the list later.
@@ -398,7 +399,60 @@ def set_up_site_in_language(source_parent, language_code):
     with translation.override(language_code):
         steps += set_up_site(parent.specific)
     _categories_read_options_in(language_code)
+    footer_step = _footer_links_in(parent, locale)
+    if footer_step is not None:
+        steps.append(footer_step)
     return steps
+
+
+def _footer_links_in(parent, locale):
+    """The site's footer links in ``locale``'s language, as links of that language: made
+    only when every label of the links without a language is one of the app's own words
+    (such as "Support"), which it can translate; an editor's own label has no translation
+    here, and then the language keeps showing the links without a language (each to its
+    page in that language). None when the site has no such links."""
+    site = parent.get_site()
+    site_settings = reporting_settings.for_site(site) if site is not None else None
+    if site_settings is None or site_settings.pk is None:
+        return None
+    links = list(
+        ReportingFooterLink.objects.filter(settings=site_settings, locale=None).order_by(
+            "sort_order", "pk"
+        )
+    )
+    if not links:
+        return None
+    language = locale.get_display_name()
+    if ReportingFooterLink.objects.filter(settings=site_settings, locale=locale).exists():
+        return Step(FOOTER_LINKS, language, created=False)
+    with translation.override(locale.language_code):
+        labels = [gettext(link.label) for link in links]
+    untranslated = [
+        link.label for link, label in zip(links, labels, strict=True) if label == link.label
+    ]
+    if untranslated:
+        return Step(
+            FOOTER_LINKS,
+            language,
+            created=False,
+            note=gettext(
+                "no translation of %(labels)s: the links without a language are shown, to "
+                "their pages in this language; add this language's links in Settings > "
+                "Reporting settings"
+            )
+            % {"labels": ", ".join(f"“{label}”" for label in untranslated)},
+        )
+    for link, label in zip(links, labels, strict=True):
+        page = link.page.get_translation_or_none(locale) if link.page_id else None
+        ReportingFooterLink.objects.create(
+            settings=site_settings,
+            sort_order=link.sort_order,
+            label=label,
+            page=page or link.page,
+            url=link.url,
+            locale=locale,
+        )
+    return Step(FOOTER_LINKS, f"{language}: {', '.join(labels)}", created=True)
 
 
 def _categories_read_options_in(language_code):

@@ -18,11 +18,12 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connections, transaction
 from django.test import Client
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from anon_messaging import reminders
-from anon_messaging.models import Case, CaseOutcome
+from anon_messaging.models import Case, CaseOutcome, ReportingFooterLink
 from anon_messaging.pages import ReportFormPage
+from tests.admin_forms import form_data
 from tests.admin_support import LIST_URL, case_url
 from tests.reporter_journey import (
     MESSAGING,
@@ -235,3 +236,71 @@ def test_the_demos_pages_in_three_languages_share_one_list_of_outcomes_and_categ
         listed = list(model.objects.values_list("name", flat=True))
         assert len(listed) == len(set(listed))
         assert all(name.isascii() for name in listed), listed
+
+
+def demo_frame(client, path):
+    """The site's name in the header and the footer, and the footer's links, of a page."""
+    html = client.get(path).content.decode()
+    header = re.search(r'<a class="am-header__home" href="[^"]*">(.*?)</a>', html).group(1)
+    footer = re.search(r'<p class="am-footer__site">(.*?)</p>', html).group(1)
+    links = re.search(r'<ul class="am-footer__links">(.*?)</ul>', html, re.S).group(1)
+    return (
+        header,
+        footer,
+        [(label, url) for url, label in re.findall(r'href="([^"]*)">([^<]*)<', links)],
+    )
+
+
+def test_the_demos_pages_name_the_site_and_label_the_footer_in_their_language(demo_site, client):
+    """A new user found the Welsh and Arabic pages framed in English."""
+    assert demo_frame(client, "/report/anonymous/") == (
+        "Report and Support (demo)",
+        "Report and Support (demo)",
+        [
+            ("Privacy notice", "/support/privacy/"),
+            ("Support services", "/support/"),
+            ("Emergency contacts", "/support/emergency-contacts/"),
+        ],
+    )
+    # The privacy notice and the emergency contacts are in English only, so the links
+    # lead to the English pages.
+    assert demo_frame(client, "/cy/report/anonymous/") == (
+        "Adrodd a Chymorth (demo)",
+        "Adrodd a Chymorth (demo)",
+        [
+            ("Hysbysiad preifatrwydd", "/support/privacy/"),
+            ("Gwasanaethau cymorth", "/cy/support/"),
+            ("Cysylltiadau brys", "/support/emergency-contacts/"),
+        ],
+    )
+    assert demo_frame(client, "/ar/messaging/") == (
+        "الإبلاغ والدعم (تجريبي)",
+        "الإبلاغ والدعم (تجريبي)",
+        [
+            ("إشعار الخصوصية", "/support/privacy/"),
+            ("خدمات الدعم", "/ar/support/"),
+            ("جهات الاتصال في حالات الطوارئ", "/support/emergency-contacts/"),
+        ],
+    )
+    # Seeded again, the demo adds no second set of links.
+    call_command("seed_demo", stdout=io.StringIO())
+    assert ReportingFooterLink.objects.count() == 9
+
+
+def test_the_demo_editor_words_the_site_name_of_a_language(demo_site):
+    editor = Client()
+    assert editor.login(username="editor", password=DEMO_PASSWORD)
+    url = f"/admin/settings/anon_messaging/reportingsettings/{Site.objects.get().pk}/"
+    data = form_data(editor.get(url))
+    welsh = next(name for name, value in data.items() if value == "Adrodd a Chymorth (demo)")
+    assert welsh.endswith("-site_name")
+    data[welsh] = "Adrodd a Chymorth"
+    assert editor.post(url, data).status_code == 302
+    header, _footer, _links = demo_frame(Client(), "/cy/support/")
+    assert header == "Adrodd a Chymorth"
+    # Left blank, the language shows the site's own name.
+    data = form_data(editor.get(url))
+    welsh = next(name for name, value in data.items() if value == "Adrodd a Chymorth")
+    data[welsh] = ""
+    assert editor.post(url, data).status_code == 302
+    assert demo_frame(Client(), "/cy/support/")[0] == "Report and Support (demo)"

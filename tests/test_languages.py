@@ -20,10 +20,10 @@ from wagtail.models import Locale
 
 from anon_messaging import languages, site_setup
 from anon_messaging.models import Case, ReportingFooterLink, ReportingWording
-from anon_messaging.pages import MessagingPage, ReportFormPage, SupportPage
+from anon_messaging.pages import MessagingPage, ReportFormPage, StatisticsPage, SupportPage
 from tests import factories
 from tests.admin_support import case_url
-from tests.reporter_journey import anonymous_answers, shown_code, submit
+from tests.reporter_journey import anonymous_answers, fresh_token, shown_code, submit
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "anon_messaging" / "locale"
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}|\{\{ *[a-z_.]+ *\}\}")
@@ -302,6 +302,156 @@ def test_a_language_may_have_footer_links_of_its_own(multilingual_site, client):
     assert footer("/ar/report/") == '<li><a href="/ar/support/">Support</a></li>'
 
 
+def shown_frame(client, url):
+    """The site's name as the header and the footer show it, and the footer's links."""
+    html = html_of(client, url)
+    header_name = re.search(r'<a class="am-header__home" href="[^"]*">(.*?)</a>', html).group(1)
+    footer_name = re.search(r'<p class="am-footer__site">(.*?)</p>', html).group(1)
+    links = re.findall(r'<ul class="am-footer__links">.*?</ul>', html, re.S)
+    pairs = re.findall(r'<a href="([^"]*)"[^>]*>(.*?)</a>', links[0]) if links else []
+    return header_name, footer_name, [(label, url) for url, label in pairs]
+
+
+def test_each_language_names_the_site_and_its_footer_links_in_its_own_words(
+    multilingual_site, client
+):
+    """A new user's Welsh and Arabic pages named the site, and labelled its links, in
+    English."""
+    site = multilingual_site.site
+    site.site_name = "Report and Support"
+    site.save()
+    site_settings = multilingual_site.settings
+    welsh, arabic = (Locale.objects.get(language_code=code) for code in ("cy", "ar"))
+    ReportingWording.objects.create(
+        settings=site_settings, locale=welsh, site_name="Adrodd a Chymorth"
+    )
+    ReportingWording.objects.create(
+        settings=site_settings, locale=arabic, site_name="الإبلاغ والدعم"
+    )
+    support = multilingual_site.support
+    for label, locale in (
+        ("Support services", None),
+        ("Gwasanaethau cymorth", welsh),
+        ("خدمات الدعم", arabic),
+    ):
+        ReportingFooterLink.objects.create(
+            settings=site_settings, label=label, page=support, locale=locale
+        )
+
+    english = ("Report and Support", "Report and Support", [("Support services", "/support/")])
+    assert shown_frame(client, "/report/anonymous/") == english
+    assert shown_frame(client, "/messaging/") == english
+    assert shown_frame(client, "/cy/report/anonymous/") == (
+        "Adrodd a Chymorth",
+        "Adrodd a Chymorth",
+        [("Gwasanaethau cymorth", "/cy/support/")],
+    )
+    assert shown_frame(client, "/ar/messaging/") == (
+        "الإبلاغ والدعم",
+        "الإبلاغ والدعم",
+        [("خدمات الدعم", "/ar/support/")],
+    )
+    # The page saying there is no such page names the site in its language too.
+    missing = client.get("/cy/no-such-page/")
+    assert missing.status_code == 404
+    assert '<a class="am-header__home" href="/">Adrodd a Chymorth</a>' in missing.content.decode()
+
+
+def test_a_language_without_a_name_of_its_own_shows_the_sites(multilingual_site, client):
+    site = multilingual_site.site
+    site.site_name = "Report and Support"
+    site.save()
+    # Arabic words the advisers' name only; Welsh has no wording at all.
+    ReportingWording.objects.create(
+        settings=multilingual_site.settings,
+        locale=Locale.objects.get(language_code="ar"),
+        site_name="  ",
+        adviser_display_name="مستشارك",
+    )
+    for url in ("/ar/report/", "/cy/report/", "/report/"):
+        name, footer_name, _links = shown_frame(client, url)
+        assert name == footer_name == "Report and Support", url
+
+
+# --- An address in a language the page is not in ------------------------------------------
+
+
+@pytest.fixture
+def site_with_figures(multilingual_site):
+    factories.add_page(multilingual_site.support, StatisticsPage(title="Figures", slug="figures"))
+    return multilingual_site
+
+
+@pytest.mark.parametrize(
+    ("asked", "own"),
+    [
+        ("/fr/report/anonymous/", "/report/anonymous/"),
+        ("/de/report/with-contact-details/", "/report/with-contact-details/"),
+        ("/fr/messaging/", "/messaging/"),
+        ("/de/messaging/?earlier=1", "/messaging/?earlier=1"),
+        ("/fr/messaging/logout/", "/messaging/logout/"),
+        ("/fr/support/", "/support/"),
+        ("/es/support/anonymous-messaging/", "/support/anonymous-messaging/"),
+        ("/fr/support/figures/", "/support/figures/"),
+        ("/fr/", "/"),
+    ],
+)
+def test_a_page_asked_for_in_a_language_it_is_not_in_is_sent_to_its_own_address(
+    site_with_figures, client, asked, own
+):
+    """French and German are languages of the site, with no pages of their own: /fr/...
+    served the English page among French words."""
+    response = client.get(asked)
+    assert response.status_code == 302
+    assert response["Location"] == own
+    assert "no-store" in response["Cache-Control"]
+    head = client.head(asked)
+    assert (head.status_code, head["Location"]) == (302, own)
+
+
+def test_the_page_reached_from_another_languages_address_is_wholly_in_its_own(
+    multilingual_site, client
+):
+    response = client.get("/fr/report/anonymous/", follow=True)
+    assert response.redirect_chain == [("/report/anonymous/", 302)]
+    html = response.content.decode()
+    assert '<html lang="en-gb" dir="ltr">' in html
+    assert '<div class="am-page" lang="en-gb" dir="ltr">' in html
+    assert "Send report" in html and "Exit this page" in html
+    with translation.override("fr"):
+        french = [translation.gettext(text) for text in ("Send report", "Exit this page")]
+    assert not any(words in html for words in french)
+
+
+def test_a_page_in_its_own_language_is_not_redirected(multilingual_site, client):
+    for url in ("/report/anonymous/", "/cy/report/anonymous/", "/ar/messaging/"):
+        assert client.get(url).status_code == 200, url
+    # Whatever the browser prefers, the address decides.
+    response = client.get("/report/anonymous/", headers={"accept-language": "fr"})
+    assert response.status_code == 200
+
+
+def test_a_report_sent_to_another_languages_address_is_stored(multilingual_site, client):
+    """Nothing a person sends is redirected away: the report is taken where it was sent."""
+    token = fresh_token(client, "/report/anonymous/")
+    response = client.post(
+        "/fr/report/anonymous/",
+        {
+            **anonymous_answers("Sent to the French address", opt_in=False),
+            "submission_token": token,
+        },
+    )
+    assert response.status_code == 200
+    case = Case.objects.get()
+    assert case.answers[0]["value"] == "Sent to the French address"
+    assert case.language == "en-gb"  # the language of the form it was made on
+    assert '<html lang="en-gb" dir="ltr">' in response.content.decode()
+    # A log-in sent there is processed there too (a wrong code: its error, not a redirect).
+    login = client.post("/de/messaging/", {"code": "ABCD-EFGH-JKLM-NPQR"})
+    assert login.status_code == 200
+    assert "That code did not match a report." in login.content.decode()
+
+
 # --- Setting up the pages in another language --------------------------------------------
 
 
@@ -321,6 +471,30 @@ def test_the_setup_command_makes_the_pages_in_another_language_as_translations(d
     assert not any(step.created for step in steps)
     html = html_of(client, "/ar/report/")
     assert "أخبرنا بما حدث" in html and 'href="/ar/report/anonymous/"' in html
+
+
+def test_the_setup_command_gives_a_language_the_footer_links_it_can_translate(db, client):
+    home = factories.home_page()
+    call_command("anon_messaging_setup", stdout=_Discard())
+    site_settings = factories.reporting_settings()
+    support = SupportPage.objects.get(slug="support")
+    # "Support" is one of the app's own words; the editor's own label is not.
+    ReportingFooterLink.objects.create(settings=site_settings, label="Support", page=support)
+    call_command("anon_messaging_setup", "--language", "cy", stdout=_Discard())
+    welsh = ReportingFooterLink.objects.get(locale__language_code="cy")
+    assert (welsh.label, welsh.page.url) == ("Cymorth", "/cy/support/")
+    assert 'href="/cy/support/">Cymorth</a>' in html_of(client, "/cy/report/")
+    assert 'href="/support/">Support</a>' in html_of(client, "/report/")
+
+    ReportingFooterLink.objects.create(
+        settings=site_settings, label="Student helpline", url="https://help.example.ac.uk/"
+    )
+    steps = site_setup.set_up_site_in_language(home, "ar")
+    # A label it cannot translate: Arabic shows the site's links, to its own pages.
+    assert not ReportingFooterLink.objects.filter(locale__language_code="ar").exists()
+    assert "“Student helpline”" in steps[-1].note and not steps[-1].created
+    footer = html_of(client, "/ar/report/")
+    assert 'href="/ar/support/">Support</a>' in footer and "Student helpline" in footer
 
 
 def test_the_setup_command_refuses_a_language_the_site_does_not_have(db):

@@ -63,18 +63,19 @@ def test_editors_set_the_footer_links_per_site(demo_site):
     assert editor.login(username="editor", password="changeme")  # noqa: S106
     url = f"/admin/settings/anon_messaging/reportingsettings/{Site.objects.get().pk}/"
     data = form_data(editor.get(url))
-    assert data["footer_links-TOTAL_FORMS"] == "3"
+    # Three links in each of the demo's languages: English, Welsh and Arabic.
+    assert data["footer_links-TOTAL_FORMS"] == "9"
     # Drop "Support services", add a link to another site's helpline.
     support = next(k for k, v in data.items() if v == "Support services").rsplit("-", 1)[0]
     data[f"{support}-DELETE"] = "on"
     data.update(
         {
-            "footer_links-TOTAL_FORMS": "4",
-            "footer_links-3-label": "Student helpline",
-            "footer_links-3-url": "https://helpline.example.ac.uk/",
-            "footer_links-3-page": "",
-            "footer_links-3-ORDER": "4",
-            "footer_links-3-id": "",
+            "footer_links-TOTAL_FORMS": "10",
+            "footer_links-9-label": "Student helpline",
+            "footer_links-9-url": "https://helpline.example.ac.uk/",
+            "footer_links-9-page": "",
+            "footer_links-9-ORDER": "10",
+            "footer_links-9-id": "",
         }
     )
     assert editor.post(url, data).status_code == 302
@@ -90,14 +91,15 @@ def test_editors_set_the_footer_links_per_site(demo_site):
 
     # A link must go somewhere: a page or an address, one of them.
     data = form_data(editor.get(url))
+    added = data["footer_links-TOTAL_FORMS"]
     data.update(
         {
-            "footer_links-TOTAL_FORMS": str(int(data["footer_links-TOTAL_FORMS"]) + 1),
-            "footer_links-3-label": "Nowhere",
-            "footer_links-3-url": "",
-            "footer_links-3-page": "",
-            "footer_links-3-ORDER": "5",
-            "footer_links-3-id": "",
+            "footer_links-TOTAL_FORMS": str(int(added) + 1),
+            f"footer_links-{added}-label": "Nowhere",
+            f"footer_links-{added}-url": "",
+            f"footer_links-{added}-page": "",
+            f"footer_links-{added}-ORDER": "11",
+            f"footer_links-{added}-id": "",
         }
     )
     response = editor.post(url, data)

@@ -98,8 +98,9 @@ def _home_page(site, page):
 
 @register.simple_tag(takes_context=True)
 def reporter_frame(context):
-    """What the frame of every reporter page shows: ``site_name``, ``home_url`` (the home
-    page in the page's language, where there is one), ``footer_links``
+    """What the frame of every reporter page shows: ``site_name`` (as the page's language
+    names the site, ``reporting_settings.site_name``), ``home_url`` (the home page in the
+    page's language, where there is one), ``footer_links``
     (``reporting_settings.footer_links``) and ``languages`` (the page's languages,
     ``languages.language_links``). An error page whose database cannot be read still gets
     a frame: the site's configured name, and no links."""
@@ -113,9 +114,9 @@ def reporter_frame(context):
     if request is None:
         return frame
     try:
+        frame.site_name = site_reporting_settings.site_name(request)
         site = Site.find_for_request(request)
         if site is not None:
-            frame.site_name = site.site_name or frame.site_name
             frame.home_url = _home_page(site, context.get("page")).get_url(request) or "/"
         frame.footer_links = site_reporting_settings.footer_links(request)
         frame.languages = languages.language_links(context.get("page"), request)

@@ -1,6 +1,7 @@
 """Build the demo site: pages, wording, settings and demo-only users. Safe to run again."""
 
 import io
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -48,26 +49,47 @@ BEHAVIOUR_CHOICES = "\n".join(
     ]
 )
 
-# The demo's pages in other languages: the home page's title and text, and the advisers'
-# name as reporters read it in that language (ReportingWording; the response time keeps
-# each language's standard words, so changing the numbers never needs a translator); the
-# rest comes from the app's own translations through site_setup.
+SITE_NAME = "Report and Support (demo)"
+# The footer links' labels, in order: to the privacy notice, support and emergency contacts.
+FOOTER_LABELS = ("Privacy notice", "Support services", "Emergency contacts")
+
+
+@dataclass(frozen=True)
+class DemoLanguage:
+    """The demo's words in another language that the app's translations do not hold: the
+    home page's title and text, the site's name, the advisers' name (ReportingWording;
+    the response time keeps each language's standard words, so changing the numbers never
+    needs a translator) and the footer links' labels, in the order of FOOTER_LABELS. The
+    rest comes from the app's own translations through site_setup."""
+
+    home_title: str
+    home_body: str
+    site_name: str
+    adviser_name: str
+    footer_labels: tuple
+
+
 OTHER_LANGUAGES = {
-    "cy": (
-        "Adrodd a Chymorth",
-        "<p>Dywedwch wrthym beth ddigwyddodd: yn ddienw, neu gyda'ch manylion cyswllt.</p>"
+    "cy": DemoLanguage(
+        home_title="Adrodd a Chymorth",
+        home_body="<p>Dywedwch wrthym beth ddigwyddodd: yn ddienw, neu gyda'ch manylion "
+        "cyswllt.</p>"
         '<ul><li><a href="/cy/report/">Dywedwch wrthym beth ddigwyddodd</a></li>'
         '<li><a href="/cy/messaging/">Negeseua dienw</a></li>'
         '<li><a href="/cy/support/">Cymorth</a></li></ul>',
-        "Eich cynghorydd achos",
+        site_name="Adrodd a Chymorth (demo)",
+        adviser_name="Eich cynghorydd achos",
+        footer_labels=("Hysbysiad preifatrwydd", "Gwasanaethau cymorth", "Cysylltiadau brys"),
     ),
-    "ar": (
-        "الإبلاغ والدعم",
-        "<p>أخبرنا بما حدث: دون الكشف عن هويتك، أو مع بيانات الاتصال الخاصة بك.</p>"
+    "ar": DemoLanguage(
+        home_title="الإبلاغ والدعم",
+        home_body="<p>أخبرنا بما حدث: دون الكشف عن هويتك، أو مع بيانات الاتصال الخاصة بك.</p>"
         '<ul><li><a href="/ar/report/">أخبرنا بما حدث</a></li>'
         '<li><a href="/ar/messaging/">المراسلة المجهولة</a></li>'
         '<li><a href="/ar/support/">الدعم</a></li></ul>',
-        "مستشار قضيتك",
+        site_name="الإبلاغ والدعم (تجريبي)",
+        adviser_name="مستشار قضيتك",
+        footer_labels=("إشعار الخصوصية", "خدمات الدعم", "جهات الاتصال في حالات الطوارئ"),
     ),
 }
 
@@ -350,35 +372,50 @@ class Command(BaseCommand):
         # Demo-only address, so escalations of overdue cases show in the console output.
         site_settings.manager_emails = site_settings.manager_emails or "manager@example.org"
         site_settings.save()
+        linked_pages = [privacy, support, emergency]
         if not site_settings.footer_links.exists():
-            for order, (label, page) in enumerate(
-                [("Privacy notice", privacy), ("Support services", support)]
-                + [("Emergency contacts", emergency)]
-            ):
+            for order, (label, page) in enumerate(zip(FOOTER_LABELS, linked_pages, strict=True)):
                 ReportingFooterLink.objects.create(
                     settings=site_settings, sort_order=order, label=label, page=page
                 )
-        self.other_languages(home, site_settings)
+        self.other_languages(home, site_settings, linked_pages)
         self.users()
         self.demo_cases(site)
         self.overdue_demo_cases(site)
         self.stdout.write(self.style.SUCCESS("Demo site ready at http://127.0.0.1:8000/"))
 
-    def other_languages(self, home, site_settings):
+    def other_languages(self, home, site_settings, linked_pages):
         """The reporter pages in Welsh (/cy/...) and Arabic (/ar/...), worded by the app's
-        translations, with each language's own name for the advisers."""
-        for language, (title, body, adviser_name) in OTHER_LANGUAGES.items():
+        translations, with each language's own name for the site and the advisers, and its
+        own footer links (to the linked pages in that language, where they have one)."""
+        for language, words in OTHER_LANGUAGES.items():
             site_setup.set_up_site_in_language(home, language)
-            translated_home = home.get_translation(Locale.objects.get(language_code=language))
-            if translated_home.title != title:
-                translated_home.title = title
-                translated_home.body = body
+            locale = Locale.objects.get(language_code=language)
+            translated_home = home.get_translation(locale)
+            if translated_home.title != words.home_title:
+                translated_home.title = words.home_title
+                translated_home.body = words.home_body
                 translated_home.save_revision().publish()
-            ReportingWording.objects.get_or_create(
+            wording, _created = ReportingWording.objects.get_or_create(
                 settings=site_settings,
-                locale=translated_home.locale,
-                defaults={"adviser_display_name": adviser_name},
+                locale=locale,
+                defaults={"adviser_display_name": words.adviser_name},
             )
+            if not wording.site_name:
+                # Also for a demo seeded before sites had a name in each language.
+                wording.site_name = words.site_name
+                wording.save(update_fields=["site_name"])
+            if not site_settings.footer_links.filter(locale=locale).exists():
+                for order, (label, page) in enumerate(
+                    zip(words.footer_labels, linked_pages, strict=True)
+                ):
+                    ReportingFooterLink.objects.create(
+                        settings=site_settings,
+                        sort_order=order,
+                        label=label,
+                        page=page.get_translation_or_none(locale) or page,
+                        locale=locale,
+                    )
 
     def home_page(self):
         site = Site.objects.filter(is_default_site=True).first()
@@ -395,12 +432,12 @@ class Command(BaseCommand):
                 port=80,
                 root_page=home,
                 is_default_site=True,
-                site_name="Report and Support (demo)",
+                site_name=SITE_NAME,
             )
         else:
             old_root = site.root_page
             site.root_page = home
-            site.site_name = "Report and Support (demo)"
+            site.site_name = SITE_NAME
             site.save()
             if old_root.specific_class is Page and old_root.depth == 2:
                 old_root.delete()  # Wagtail's "Welcome" placeholder
