@@ -89,6 +89,17 @@ class FooterLink:
     url: str
     # An address on another site (rel="noreferrer", and no page of this site to check).
     external: bool
+    # The language of the linked page where it is not the language of the page showing
+    # the link (the page has no translation in it), so the reader is told before following.
+    language: str | None = None
+
+    @property
+    def language_name(self):
+        return languages.local_name(self.language) if self.language else ""
+
+    @property
+    def language_direction(self):
+        return languages.direction(self.language) if self.language else ""
 
 
 def footer_links(request, site_id=None):
@@ -124,7 +135,12 @@ def footer_links(request, site_id=None):
                         page = translated
                 url = page.get_url(request) if page.live else None
                 if url:
-                    links.append(FooterLink(row.label, url, external=False))
+                    other_language = (
+                        languages.page_language(page)
+                        if locale_id is not None and page.locale_id != locale_id
+                        else None
+                    )
+                    links.append(FooterLink(row.label, url, False, other_language))
         cache[key] = links
     return cache[key]
 

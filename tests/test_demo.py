@@ -244,11 +244,16 @@ def demo_frame(client, path):
     header = re.search(r'<a class="am-header__home" href="[^"]*">(.*?)</a>', html).group(1)
     footer = re.search(r'<p class="am-footer__site">(.*?)</p>', html).group(1)
     links = re.search(r'<ul class="am-footer__links">(.*?)</ul>', html, re.S).group(1)
-    return (
-        header,
-        footer,
-        [(label, url) for url, label in re.findall(r'href="([^"]*)">([^<]*)<', links)],
+    link = re.compile(
+        r'<a href="([^"]*)"(?: hreflang="([^"]*)")?>([^<]*)</a>'
+        r'(?: <span lang="([^"]*)" dir="ltr">\(([^)]*)\)</span>)?'
     )
+    found = []
+    for url, hreflang, label, span_lang, language_name in link.findall(links):
+        # A link to a page in another language says so, in that language and in words.
+        assert hreflang == span_lang
+        found.append((label, url, language_name) if hreflang else (label, url))
+    return header, footer, found
 
 
 def test_the_demos_pages_name_the_site_and_label_the_footer_in_their_language(demo_site, client):
@@ -263,23 +268,23 @@ def test_the_demos_pages_name_the_site_and_label_the_footer_in_their_language(de
         ],
     )
     # The privacy notice and the emergency contacts are in English only, so the links
-    # lead to the English pages.
+    # lead to the English pages, and say so before the reader follows them.
     assert demo_frame(client, "/cy/report/anonymous/") == (
         "Adrodd a Chymorth (demo)",
         "Adrodd a Chymorth (demo)",
         [
-            ("Hysbysiad preifatrwydd", "/support/privacy/"),
+            ("Hysbysiad preifatrwydd", "/support/privacy/", "English"),
             ("Gwasanaethau cymorth", "/cy/support/"),
-            ("Cysylltiadau brys", "/support/emergency-contacts/"),
+            ("Cysylltiadau brys", "/support/emergency-contacts/", "English"),
         ],
     )
     assert demo_frame(client, "/ar/messaging/") == (
         "الإبلاغ والدعم (تجريبي)",
         "الإبلاغ والدعم (تجريبي)",
         [
-            ("إشعار الخصوصية", "/support/privacy/"),
+            ("إشعار الخصوصية", "/support/privacy/", "English"),
             ("خدمات الدعم", "/ar/support/"),
-            ("جهات الاتصال في حالات الطوارئ", "/support/emergency-contacts/"),
+            ("جهات الاتصال في حالات الطوارئ", "/support/emergency-contacts/", "English"),
         ],
     )
     # Seeded again, the demo adds no second set of links.
