@@ -83,14 +83,18 @@ def submit_report(request, *, opt_in, **report):
 
 
 def store_files(files):
-    """Encrypt and store cleaned files; returns their keys. On a failure part-way, the
-    files already written are deleted and the error raised."""
+    """Encrypt and store cleaned files (their bytes, or the sealed files cleaning wrote
+    them to); returns their keys. On a failure part-way, the files already written are
+    deleted, the sealed files not yet stored are dropped, and the error raised."""
     keys = []
     try:
         for cleaned in files:
-            keys.append(attachment_storage.save(cleaned.data))
+            keys.append(attachment_storage.save(cleaned.content))
     except BaseException:
         discard_files(keys)
+        for cleaned in files:
+            if isinstance(cleaned.content, attachment_storage.SealedFile):
+                cleaned.content.close()
         raise
     return keys
 
