@@ -107,11 +107,16 @@ def discard_files(keys):
             logger.warning("A stored file could not be deleted after a failed write.")
 
 
-def _attach(case, files, keys, *, sender, when, message=None, author=None):
-    """The attachment rows, in the caller's transaction, numbered on from the case's last."""
+def _attach(case, files, keys, *, sender, when, message=None, author=None, new_case=False):
+    """The attachment rows, in the caller's transaction, numbered on from the case's last
+    (a case made in this transaction has none yet: no query to find it)."""
     if not files:
         return []
-    last = Attachment.objects.filter(case=case).aggregate(last=Max("number"))["last"] or 0
+    last = (
+        0
+        if new_case
+        else Attachment.objects.filter(case=case).aggregate(last=Max("number"))["last"] or 0
+    )
     return Attachment.objects.bulk_create(
         Attachment(
             case=case,
@@ -247,7 +252,7 @@ def _create_case(
                     case.categories.set(categories)
                 if route == Case.Route.CONTACT and contact:
                     ContactDetails.objects.create(case=case, **contact)
-                _attach(case, files, keys, sender=Message.Sender.REPORTER, when=now)
+                _attach(case, files, keys, sender=Message.Sender.REPORTER, when=now, new_case=True)
                 _exclude_named_by_reporter(case, excluded_advisers, now)
             return case, code
         except IntegrityError:
