@@ -361,8 +361,7 @@ def attachment_rows(figures):
             rows.append(
                 _row(
                     label,
-                    "the file's own cost: (request - the same report without the file) "
-                    f"/ {alone}",
+                    f"the file's own cost: (request - the same report without the file) / {alone}",
                     f"{found['file_cost_ratio']:.2f}",
                     f"{found['file_cost_ms']:.1f} ms: request {_ms(found['request'])}, "
                     f"without the file {_ms(found['without_file'])}; writing as many bytes "
