@@ -11,6 +11,9 @@ Storage: written through Django's storage API to the storage that
 ``ANON_MESSAGING["ATTACHMENT_STORAGE"]`` names in ``settings.STORAGES``; without such
 an entry, a ``FileSystemStorage`` in ``default_location()``, beside the media
 directory and never inside it. docs/attachments.md shows an S3-compatible store.
+Content is encrypted as it is written (``SealedFile``: cleaning writes a file straight
+into one), into a temporary file of ciphertext that the storage then takes, so a file's
+plaintext is never held whole a second time to be encrypted.
 
 Format: a format line, then one record per chunk of up to ``CHUNK_SIZE`` bytes of
 content, so a file is encrypted, decrypted and streamed a chunk at a time::
@@ -25,6 +28,7 @@ about the case or the file: ``<2 hex>/<32 hex>``, random.
 
 import contextlib
 import hashlib
+import io
 import os
 import tempfile
 import uuid
@@ -50,8 +54,6 @@ _KEY_ID_SIZE, _NONCE_SIZE, _LENGTH_SIZE = 8, 12, 4
 _HEADER_SIZE = _KEY_ID_SIZE + _NONCE_SIZE + 1 + _LENGTH_SIZE
 _LAST = 1
 _TAG_SIZE = 16
-# Encrypted content is kept in memory up to this size while it is written, then on disk.
-_SPOOL_SIZE = 2 * 1024 * 1024
 _HKDF_INFO = b"anon_messaging attachments v2"
 
 
@@ -145,91 +147,143 @@ def new_key():
 # --- Writing -----------------------------------------------------------------------------------
 
 
-def _chunks_of(data):
-    view = memoryview(data)
-    return (view[start : start + CHUNK_SIZE] for start in range(0, len(data), CHUNK_SIZE))
+class SealedFile(io.RawIOBase):
+    """A file's content, encrypted as it is written, on its way to the storage (``save``).
+
+    Content waits in memory one chunk at most: a full chunk is sealed as a record once
+    more content follows it, and the last one when the file is saved. The records go to
+    a named temporary file in ``FILE_UPLOAD_TEMP_DIR`` (readable by the site's user
+    alone) that never holds a byte of plaintext; a filesystem storage on the same
+    filesystem takes it by renaming it, any other storage reads it. A sealed file that
+    is closed, or dropped, without being saved deletes its temporary file.
+
+    The storage key is chosen here, as each record's authenticated data names it.
+    """
+
+    def __init__(self, ring=None):
+        super().__init__()
+        self._file_key = (ring or keyring()).newest
+        self.key = new_key()
+        self.size = 0
+        self._index = 0
+        self._chunk = bytearray(CHUNK_SIZE)
+        self._filled = 0
+        self._finished = False
+        self._spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by close()
+            prefix="anon_messaging-", suffix=".sealed", dir=settings.FILE_UPLOAD_TEMP_DIR
+        )
+        self._spool.write(FORMAT_LINE)
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        if self.closed or self._finished:
+            raise ValueError("write to a sealed file that is closed or saved")
+        view = memoryview(data).cast("B")
+        written = len(view)
+        while view:
+            if self._filled == CHUNK_SIZE:
+                self._seal(last=False)  # more follows, so this record is not the last
+            room = min(CHUNK_SIZE - self._filled, len(view))
+            self._chunk[self._filled : self._filled + room] = view[:room]
+            self._filled += room
+            view = view[room:]
+        self.size += written
+        return written
+
+    def tell(self):
+        """How much content has been written (encoders may ask)."""
+        return self.size
+
+    def _seal(self, last):
+        flags = _LAST if last else 0
+        nonce = os.urandom(_NONCE_SIZE)
+        sealed = self._file_key.aead.encrypt(
+            nonce, memoryview(self._chunk)[: self._filled], _aad(self.key, self._index, flags)
+        )
+        self._spool.write(
+            b"".join(
+                [
+                    self._file_key.key_id,
+                    nonce,
+                    bytes([flags]),
+                    len(sealed).to_bytes(_LENGTH_SIZE, "big"),
+                ]
+            )
+        )
+        self._spool.write(sealed)
+        self._index, self._filled = self._index + 1, 0
+
+    def _finish(self):
+        """Seal what is left as the last record (an empty file is one empty last record)."""
+        if not self._finished:
+            self._seal(last=True)
+            self._spool.flush()
+            self._finished = True
+        self._chunk = None
+        return _SpooledRecords(self._spool, name=self.key)
+
+    def close(self):
+        spool = getattr(self, "_spool", None)  # None when __init__ failed before making it
+        if not self.closed and spool is not None:
+            self._chunk = None
+            # After a save the storage has moved the temporary file away.
+            with contextlib.suppress(FileNotFoundError):
+                spool.close()
+        super().close()
 
 
-def save(data):
-    """Encrypt ``data`` (bytes) under the newest key and store it; returns its storage key."""
-    return save_chunks(_chunks_of(data))
+class _SpooledRecords(File):
+    """The sealed records' temporary file; ``FileSystemStorage.save`` moves a file that
+    has a path rather than copying it."""
+
+    def temporary_file_path(self):
+        return self.file.name
+
+
+def save(content):
+    """Encrypt and store ``content`` under the newest key; returns its storage key.
+
+    ``content`` is bytes, or a ``SealedFile`` that was written to (it is closed here).
+    """
+    if isinstance(content, SealedFile):
+        return _store(content)
+    return save_chunks([content])
 
 
 def save_chunks(chunks, ring=None):
-    """Encrypt each chunk of content as one record and store them; returns the key.
-
-    A filesystem storage is handed the records as they are sealed; another storage (an
-    object store) gets them from a temporary file, in memory up to 2 MB. A failure
-    part-way deletes what was written of the file.
-    """
-    file_key = (ring or keyring()).newest
-    key = new_key()
-    storage = get_storage()
-    content = _sealed(file_key, key, chunks)
+    """Encrypt content given a piece at a time (under ``ring``'s newest key) and store it;
+    returns the key. A failure part-way leaves nothing in the storage."""
+    sealed = SealedFile(ring)
     try:
-        if isinstance(storage, FileSystemStorage):
-            stored = storage.save(key, _StreamedFile(content, key))
-        else:
-            with tempfile.SpooledTemporaryFile(max_size=_SPOOL_SIZE) as spool:
-                for piece in content:
-                    spool.write(piece)
-                spool.seek(0)
-                stored = storage.save(key, File(spool, name=key))
+        for chunk in chunks:
+            sealed.write(chunk)
+    except BaseException:
+        sealed.close()
+        raise
+    return _store(sealed)
+
+
+def _store(sealed):
+    key = sealed.key
+    storage = get_storage()
+    try:
+        stored = storage.save(key, sealed._finish())
     except BaseException:
         with contextlib.suppress(Exception):
             storage.delete(key)
         raise
+    finally:
+        sealed.close()
     if stored != key:  # a storage that renamed it: never expected with random keys
         storage.delete(stored)
         raise ImproperlyConfigured("The attachment storage renamed a new file.")
     return key
 
 
-def _sealed(file_key, key, chunks):
-    """The stored file's bytes, a record at a time. Each record is sealed knowing whether
-    it is the last, so an empty file is one empty last record."""
-    yield FORMAT_LINE
-    chunks = iter(chunks)
-    pending, index = next(chunks, b""), 0
-    while True:
-        following = next(chunks, None)
-        yield _seal(file_key, key, index, pending, last=following is None)
-        if following is None:
-            return
-        pending, index = following, index + 1
-
-
-class _StreamedFile(File):
-    """Content that is made as it is written (``FileSystemStorage`` reads only chunks)."""
-
-    def __init__(self, pieces, name):
-        super().__init__(None, name)
-        self._pieces = pieces
-
-    def chunks(self, chunk_size=None):
-        yield from self._pieces
-
-    def multiple_chunks(self, chunk_size=None):
-        return True
-
-
 def _aad(storage_key, index, flags):
     return storage_key.encode() + index.to_bytes(8, "big") + bytes([flags])
-
-
-def _seal(file_key, storage_key, index, chunk, last):
-    flags = _LAST if last else 0
-    nonce = os.urandom(_NONCE_SIZE)
-    sealed = file_key.aead.encrypt(nonce, bytes(chunk), _aad(storage_key, index, flags))
-    return b"".join(
-        [
-            file_key.key_id,
-            nonce,
-            bytes([flags]),
-            len(sealed).to_bytes(_LENGTH_SIZE, "big"),
-            sealed,
-        ]
-    )
 
 
 # --- Reading -----------------------------------------------------------------------------------

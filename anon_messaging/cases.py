@@ -83,14 +83,18 @@ def submit_report(request, *, opt_in, **report):
 
 
 def store_files(files):
-    """Encrypt and store cleaned files; returns their keys. On a failure part-way, the
-    files already written are deleted and the error raised."""
+    """Encrypt and store cleaned files (their bytes, or the sealed files cleaning wrote
+    them to); returns their keys. On a failure part-way, the files already written are
+    deleted, the sealed files not yet stored are dropped, and the error raised."""
     keys = []
     try:
         for cleaned in files:
-            keys.append(attachment_storage.save(cleaned.data))
+            keys.append(attachment_storage.save(cleaned.content))
     except BaseException:
         discard_files(keys)
+        for cleaned in files:
+            if isinstance(cleaned.content, attachment_storage.SealedFile):
+                cleaned.content.close()
         raise
     return keys
 
@@ -103,11 +107,16 @@ def discard_files(keys):
             logger.warning("A stored file could not be deleted after a failed write.")
 
 
-def _attach(case, files, keys, *, sender, when, message=None, author=None):
-    """The attachment rows, in the caller's transaction, numbered on from the case's last."""
+def _attach(case, files, keys, *, sender, when, message=None, author=None, new_case=False):
+    """The attachment rows, in the caller's transaction, numbered on from the case's last
+    (a case made in this transaction has none yet: no query to find it)."""
     if not files:
         return []
-    last = Attachment.objects.filter(case=case).aggregate(last=Max("number"))["last"] or 0
+    last = (
+        0
+        if new_case
+        else Attachment.objects.filter(case=case).aggregate(last=Max("number"))["last"] or 0
+    )
     return Attachment.objects.bulk_create(
         Attachment(
             case=case,
@@ -243,7 +252,7 @@ def _create_case(
                     case.categories.set(categories)
                 if route == Case.Route.CONTACT and contact:
                     ContactDetails.objects.create(case=case, **contact)
-                _attach(case, files, keys, sender=Message.Sender.REPORTER, when=now)
+                _attach(case, files, keys, sender=Message.Sender.REPORTER, when=now, new_case=True)
                 _exclude_named_by_reporter(case, excluded_advisers, now)
             return case, code
         except IntegrityError:

@@ -113,17 +113,22 @@ class PdfNotCleanable(FileRejected):
 class CleanedFile:
     kind: str
     extension: str
-    data: bytes = field(repr=False)
+    # The cleaned bytes; None when they were written to ``output`` instead.
+    data: bytes | None = field(repr=False)
     # Codes of what was removed, in a stable order; FILE_NAME always, the name is replaced.
     removed: tuple = ()
+    size: int = 0
+    # The file the cleaned bytes were written to (``clean_file(output=...)``), or None.
+    output: object = field(default=None, repr=False, compare=False)
 
     @property
     def content_type(self):
         return CONTENT_TYPES[self.extension]
 
     @property
-    def size(self):
-        return len(self.data)
+    def content(self):
+        """The cleaned bytes, or the file they were written to."""
+        return self.data if self.output is None else self.output
 
 
 # --- Detection by content ------------------------------------------------------------------
@@ -147,14 +152,23 @@ def detect_format(data):
     return None
 
 
-def clean_file(data, *, max_pixels=DEFAULT_MAX_PIXELS):
+def clean_file(data, *, max_pixels=DEFAULT_MAX_PIXELS, output=None):
     """``data`` cleaned, as a ``CleanedFile``; raises a ``FileRejected`` subclass.
 
     ``data`` is the file's bytes, or a seekable binary file object (an upload). A file
     object is closed as soon as cleaning has read it: a decoded photo no longer needs
-    its compressed bytes, so their memory is freed before the new file is encoded.
+    its compressed bytes, so their memory is freed before the new file is encoded. One
+    that offers ``release_as_read()`` (``uploads.ReceivedFile``) lets go of a photo's
+    bytes while they are decoded.
+
+    ``output``, a writable binary file that can ``tell()`` how much was written to it,
+    receives the cleaned bytes as they are made (an encrypting file, so the new file is
+    never held whole in memory beside the pixels it is made from); the result then has
+    ``output`` in place of ``data``. After a refusal, what it holds is of no use.
     """
     source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    sink = io.BytesIO() if output is None else output
+    start = sink.tell()
     try:
         source.seek(0)
         head = source.read(16)
@@ -169,17 +183,25 @@ def clean_file(data, *, max_pixels=DEFAULT_MAX_PIXELS):
             found = detect_format(content)
             if found is None:
                 raise NotAcceptedKind()
-            cleaned, removed = _text(content).encode("utf-8"), set()
+            sink.write(_text(content).encode("utf-8"))
+            removed = set()
         elif found == "PDF":
             source.seek(0)
-            cleaned, removed = clean_pdf(source)
+            _cleaned, removed = clean_pdf(source, output=sink)
         else:
             source.seek(0)
-            cleaned, removed = clean_image(source, found, max_pixels=max_pixels)
+            _cleaned, removed = clean_image(source, found, max_pixels=max_pixels, output=sink)
     finally:
         source.close()
     kind, extension, _content_type = FORMATS[found]
-    return CleanedFile(kind, extension, cleaned, _ordered(removed | {FILE_NAME}))
+    return CleanedFile(
+        kind,
+        extension,
+        sink.getvalue() if output is None else None,
+        _ordered(removed | {FILE_NAME}),
+        size=sink.tell() - start,
+        output=output,
+    )
 
 
 _ORDER = [
@@ -270,10 +292,12 @@ _PNG_PICTURE_KEYS = {
 _STRUCTURE_TAGS = {_GPS_IFD, _EXIF_IFD, 0x0112, 0x011A, 0x011B, 0x0128, 0x0213, 0xA005}
 
 
-def clean_image(source, image_format, *, max_pixels=DEFAULT_MAX_PIXELS):
+def clean_image(source, image_format, *, max_pixels=DEFAULT_MAX_PIXELS, output=None):
     """Re-encode an image (bytes or a binary file) from its pixels.
 
-    Returns ``(bytes, removed codes)``. A file is closed once its pixels are decoded.
+    Returns ``(bytes, removed codes)``; with ``output`` (a writable binary file) the bytes
+    are written to it instead, and None is returned in their place. A file is closed
+    once its pixels are decoded.
     """
     from PIL import Image
 
@@ -295,11 +319,12 @@ def clean_image(source, image_format, *, max_pixels=DEFAULT_MAX_PIXELS):
         if pixels > max_pixels or frames > MAX_FRAMES:
             raise TooManyPixels(pixels, max_pixels)
         removed = _image_metadata(image)
+        sink = io.BytesIO() if output is None else output
         try:
-            cleaned = _reencode(image, image_format, frames, source)
+            _reencode(image, image_format, frames, source, sink)
         except Exception as exc:  # truncated or damaged pixel data
             raise CorruptFile() from exc
-    return cleaned, removed
+    return (sink.getvalue() if output is None else None), removed
 
 
 def _is_complete(source, image_format):
@@ -382,12 +407,16 @@ def _image_metadata(image):
     return removed
 
 
-def _reencode(image, image_format, frames, source):
-    """The pixels alone, in the same format, with the orientation applied."""
+def _reencode(image, image_format, frames, source, output):
+    """The pixels alone, in the same format, with the orientation applied, to ``output``."""
     from PIL import ImageOps
 
-    output = io.BytesIO()
     if image_format == "JPEG":
+        # The decoder reads the file once, in order: a source that can let go of what
+        # it has read does so, and a photo's pixels grow as its compressed bytes go.
+        release_as_read = getattr(source, "release_as_read", None)
+        if release_as_read is not None:
+            release_as_read()
         image.load()
         # The compressed bytes are no longer needed: free them before encoding anew.
         source.close()
@@ -414,7 +443,6 @@ def _reencode(image, image_format, frames, source):
             image.save(output, "GIF", **keep)
         else:
             image.save(output, "PNG", **keep)
-    return output.getvalue()
 
 
 def _keep_info(image, image_format):
@@ -495,9 +523,10 @@ _MARKUP_ANNOTATIONS = {
 _JPEG_METADATA_MARKERS = set(range(0xE1, 0xEE)) | {0xEF, 0xFE}
 
 
-def clean_pdf(source):
+def clean_pdf(source, output=None):
     """Rewrite a PDF (bytes or a binary file) without what identifies its author or runs
-    on opening. Returns ``(bytes, removed codes)``."""
+    on opening. Returns ``(bytes, removed codes)``; with ``output`` (a writable binary
+    file) the bytes are written to it instead, and None is returned in their place."""
     import pikepdf
 
     if isinstance(source, bytes | bytearray):
@@ -513,9 +542,9 @@ def clean_pdf(source):
             if pdf.is_encrypted:
                 raise PdfNotCleanable("encrypted")
             removed = _strip_pdf(pdf, pikepdf)
-            output = io.BytesIO()
+            sink = io.BytesIO() if output is None else output
             pdf.save(
-                output,
+                sink,
                 # A new /ID made from the content: the old one links copies of a file.
                 deterministic_id=True,
                 # Streams are copied as they are, never decompressed: a small file whose
@@ -528,7 +557,7 @@ def clean_pdf(source):
         raise
     except Exception as exc:  # qpdf failed part-way: refuse rather than store half-cleaned
         raise PdfNotCleanable("damaged") from exc
-    return output.getvalue(), removed
+    return (sink.getvalue() if output is None else None), removed
 
 
 def _strip_pdf(pdf, pikepdf):

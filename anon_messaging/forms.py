@@ -15,7 +15,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.forms.forms import BaseForm, FormBuilder
 
-from . import codes, file_cleaning, permissions
+from . import attachment_storage, codes, file_cleaning, permissions
 from .conf import get_setting
 from .models import ContactDetails
 
@@ -604,10 +604,22 @@ class AttachmentsField(forms.FileField):
                 size=filesizeformat(size),
                 limit=filesizeformat(self.max_bytes),
             )
+        # The cleaned file is encrypted as cleaning writes it, never held whole beside the
+        # pixels it is made from; the sealed file is stored with the report or message.
+        sealed = attachment_storage.SealedFile()
+        try:
+            return self._clean_into(uploaded, sealed)
+        except BaseException:
+            sealed.close()
+            raise
+
+    def _clean_into(self, uploaded, sealed):
         try:
             # The upload's own file, not a copy of its bytes; cleaning closes it once read,
             # so a photo's compressed bytes and its decoded pixels are not held at once.
-            return file_cleaning.clean_file(uploaded.file, max_pixels=self.max_pixels)
+            return file_cleaning.clean_file(
+                uploaded.file, max_pixels=self.max_pixels, output=sealed
+            )
         except file_cleaning.TooManyPixels as refused:
             raise file_error(
                 uploaded,
@@ -647,6 +659,10 @@ def ask_to_choose_files_again(form):
     field = form.fields.get("attachments")
     if field is None or not form.errors or not field.accepted:
         return
+    for _uploaded, cleaned in field.accepted:
+        # Never to be stored: the encrypted copy goes now, not whenever memory is collected.
+        if cleaned.output is not None:
+            cleaned.output.close()
     names = get_text_list(
         [f"“{shown_name(uploaded)}”" for uploaded, _c in field.accepted], _("and")
     )

@@ -7,6 +7,13 @@
 * A PDF of about 10 MB (ten scanned pages: JPEG images) the same way, beside cleaning
   the same file alone (``file_cleaning.clean_file``: pikepdf's rewrite and the walk over
   its objects); pikepdf's bare open-and-save of the file is timed too, for reference.
+* In the same loop, taking turns with those: the same report without the file (the
+  form's file input left empty, as a browser sends it), so the file's own cost is the
+  difference; and a plain write of as many bytes to a new file in the attachments'
+  directory, what storing them costs the disk by itself.
+
+Only the server's work is timed: each request body is built before the clock starts,
+as a browser builds it, not the server.
 * Peak memory: each upload is sent once in a fresh process (``bench/attachment_memory.py``)
   after a warm-up upload of a small file; the figure is how far the process's peak resident
   memory (VmHWM) rose for the big upload, beside the file's size.
@@ -115,16 +122,46 @@ def pikepdf_rewrite(data):
     return output.getvalue()
 
 
-def send_report_with_file(browser, page, answers, name, data):
-    fields = {
-        **answers,
-        "messaging_opt_in": "no",
-        "submission_token": new_submission_token(),
-    }
-    response = browser.post_multipart(page.url, fields, {"attachments": [(name, data)]})
+# What a browser sends for a file input left empty: a part with no name and no content.
+NO_FILE = ("", b"")
+
+
+def report_body(browser, answers, chosen):
+    """``(content type, body)`` of the anonymous report with ``chosen`` (name, bytes)."""
+    fields = {**answers, "messaging_opt_in": "no", "submission_token": new_submission_token()}
+    return browser.multipart_body(fields, {"attachments": [chosen]})
+
+
+def send_report(browser, page, body):
+    content_type, payload = body
+    response = browser.post_body(page.url, content_type, payload)
     if response.status_code != 200 or "Your report has been sent" not in response.text:
-        raise RuntimeError(f"upload of {name} answered {response.status_code}")
+        raise RuntimeError(f"a report with a file answered {response.status_code}")
     return response
+
+
+class DiskWrites:
+    """Plain writes of a file's bytes to new files in the attachments' directory, removed
+    at the end: what storing that many bytes costs the disk by itself."""
+
+    def __init__(self):
+        from anon_messaging import attachment_storage
+
+        self.directory = attachment_storage.filesystem_location()
+        self.written = []
+
+    def write(self, data):
+        if self.directory is None:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"bench-write-{len(self.written)}"
+        with open(path, "xb") as made:
+            made.write(data)
+        self.written.append(path)
+
+    def remove(self):
+        for path in self.written:
+            path.unlink(missing_ok=True)
 
 
 def cleaning_alone(data):
@@ -135,34 +172,50 @@ def cleaning_alone(data):
 
 
 def measure_upload(bench_site, name, data, alone, reps, warmup, reference=None):
-    """The report with ``data`` attached, beside ``alone(data)``, interleaved (and beside
-    ``reference(data)``, timed the same way, when given)."""
+    """The report with ``data`` attached, beside ``alone(data)``, the same report without
+    the file and a plain disk write of ``data`` (and ``reference(data)`` when given), all
+    in one loop, each repetition starting with the next of them in turn."""
     page = bench_site.anonymous_form
     browser = Browser()
     browser.get(page.url)  # CSRF cookie
     answers = form_answers(page)
-    requests, baseline, references = [], [], []
-    for repetition in range(warmup + reps):
-        if repetition % 2:
-            base_elapsed, _ = timed(alone, data)
-            elapsed, _ = timed(send_report_with_file, browser, page, answers, name, data)
-        else:
-            elapsed, _ = timed(send_report_with_file, browser, page, answers, name, data)
-            base_elapsed, _ = timed(alone, data)
-        reference_elapsed = timed(reference, data)[0] if reference else None
-        if repetition >= warmup:
-            requests.append(elapsed)
-            baseline.append(base_elapsed)
-            references.append(reference_elapsed)
-    request, alone_summary = summarise(requests), summarise(baseline)
-    figures = {
-        "file_bytes": len(data),
-        "request": request,
-        "alone": alone_summary,
-        "ratio": round(request["median_ms"] / alone_summary["median_ms"], 3),
+    disk = DiskWrites()
+    steps = {
+        "request": lambda body: send_report(browser, page, body),
+        "without_file": lambda body: send_report(browser, page, body),
+        "alone": lambda _body: alone(data),
+        "disk_write": lambda _body: disk.write(data),
     }
     if reference:
-        figures["reference"] = summarise(references)
+        steps["reference"] = lambda _body: reference(data)
+    times = {step: [] for step in steps}
+    order = list(steps)
+    try:
+        for repetition in range(warmup + reps):
+            turn = repetition % len(order)
+            for step in order[turn:] + order[:turn]:
+                # Bodies are built before the clock starts: a browser builds them.
+                body = (
+                    report_body(browser, answers, (name, data) if step == "request" else NO_FILE)
+                    if step in ("request", "without_file")
+                    else None
+                )
+                elapsed, _ = timed(steps[step], body)
+                if repetition >= warmup:
+                    times[step].append(elapsed)
+    finally:
+        disk.remove()
+    figures = {"file_bytes": len(data), **{step: summarise(times[step]) for step in steps}}
+    request, without, alone_ms = (
+        figures["request"]["median_ms"],
+        figures["without_file"]["median_ms"],
+        figures["alone"]["median_ms"],
+    )
+    # The issue's figure: the whole request beside cleaning alone.
+    figures["ratio"] = round(request / alone_ms, 3)
+    # The file's own cost: what the request takes beyond the same report without it.
+    figures["file_cost_ms"] = round(request - without, 2)
+    figures["file_cost_ratio"] = round((request - without) / alone_ms, 3)
     return figures
 
 

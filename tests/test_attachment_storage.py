@@ -90,3 +90,64 @@ def test_a_failure_while_writing_leaves_no_partial_file(attachment_root):
     with pytest.raises(OSError):
         attachment_storage.save_chunks(failing_chunks())
     assert [path for path in attachment_root.rglob("*") if path.is_file()] == []
+
+
+def test_content_written_to_a_sealed_file_in_pieces_of_any_size_comes_back_whole(
+    attachment_root,
+):
+    sizes = (0, 1, CHUNK - 1, CHUNK, 3, CHUNK + 1)
+    content = os.urandom(sum(sizes))
+    sealed = attachment_storage.SealedFile()
+    position = 0
+    for size in sizes:
+        assert sealed.write(content[position : position + size]) == size
+        position += size
+    assert sealed.tell() == sealed.size == len(content)
+    key = attachment_storage.save(sealed)
+    assert key == sealed.key and sealed.closed
+    assert attachment_storage.read(key) == content
+    # Written in pieces or all at once, the stored records are the same: four of them.
+    assert len(records_of((attachment_root / key).read_bytes())) == 4
+
+
+def test_a_sealed_file_on_its_way_is_only_ciphertext_on_disk_and_leaves_nothing_behind(
+    attachment_root, settings, tmp_path
+):
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    content = os.urandom(2 * CHUNK + 100)
+    sealed = attachment_storage.SealedFile()
+    sealed.write(content)
+    (waiting,) = tmp_path.iterdir()
+    on_disk = waiting.read_bytes()
+    assert on_disk.startswith(attachment_storage.FORMAT_LINE)
+    for start in range(0, len(content) - 32, CHUNK // 4):
+        assert content[start : start + 32] not in on_disk
+    assert waiting.stat().st_mode & 0o077 == 0  # the site's own user alone
+    key = attachment_storage.save(sealed)
+    # Taken by the storage (moved), nothing left behind.
+    assert list(tmp_path.iterdir()) == []
+    assert attachment_storage.read(key) == content
+    # One never saved goes when it is closed, or dropped.
+    closed = attachment_storage.SealedFile()
+    closed.write(content)
+    closed.close()
+    dropped = attachment_storage.SealedFile()
+    dropped.write(content)
+    del dropped
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError):
+        closed.write(b"more")
+
+
+def test_a_storage_without_paths_reads_the_sealed_file_and_nothing_is_left(settings, tmp_path):
+    # Django's in-memory storage stands in for an object store: it cannot move a file.
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "anon_messaging_attachments": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    content = os.urandom(CHUNK + 7)
+    key = attachment_storage.save(content)
+    assert attachment_storage.read(key) == content
+    assert attachment_storage.filesystem_location() is None
+    assert list(tmp_path.iterdir()) == []

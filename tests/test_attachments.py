@@ -17,7 +17,15 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from anon_messaging import attachment_storage, audit, cases, file_cleaning, retention, tasks
+from anon_messaging import (
+    attachment_storage,
+    audit,
+    cases,
+    file_cleaning,
+    retention,
+    tasks,
+    uploads,
+)
 from anon_messaging.models import Attachment, Case, CaseLogEntry, Message, ReportingSettings
 from tests import evidence_files as files
 from tests.admin_support import case_url, make_case
@@ -647,7 +655,55 @@ def test_files_are_received_in_memory_never_in_a_temporary_file(new_cases, clien
     ):
         response = send_report(client, uploads=[files.upload("big.jpg", big, "image/jpeg")])
     assert response.status_code == 200
-    assert new_cases.get().attachments.count() == 1
+    (attachment,) = new_cases.get().attachments.all()
+    # Received in pieces, the photo was read whole: all of its pixels were stored.
+    assert Image.open(io.BytesIO(decrypted(attachment))).size == (1800, 1400)
+
+
+def test_an_upload_is_kept_in_pieces_that_go_once_read_and_are_blanked_after(settings):
+    data = os.urandom(2 * uploads.PIECE_SIZE + 10)
+    received = uploads.ReceivedFile()
+    for start in range(0, len(data), 65_536):
+        received.append(data[start : start + 65_536])
+    assert received.size == len(data)
+    received.seek(uploads.PIECE_SIZE - 3)
+    assert received.read(6) == data[uploads.PIECE_SIZE - 3 : uploads.PIECE_SIZE + 3]
+    into = bytearray(uploads.PIECE_SIZE + 2)
+    received.seek(5)
+    assert received.readinto(into) == len(into) and bytes(into) == data[5 : 5 + len(into)]
+    assert received.seek(0, io.SEEK_END) == len(data) and received.read() == b""
+    # A decoder reading it through lets go of each piece it has passed.
+    received.seek(0)
+    received.release_as_read()
+    assert received.read(uploads.PIECE_SIZE + 1) == data[: uploads.PIECE_SIZE + 1]
+    received.seek(0)
+    with pytest.raises(OSError):
+        received.read(1)
+    received.seek(uploads.PIECE_SIZE)
+    assert received.read() == data[uploads.PIECE_SIZE :]
+    # The pieces kept for the next upload hold nothing of this one.
+    received.close()
+    assert uploads._spare_pieces
+    assert all(piece[:] == bytes(uploads.PIECE_SIZE) for piece in uploads._spare_pieces)
+
+
+def test_nothing_of_a_sent_file_is_left_on_disk_but_in_the_storage(
+    new_cases, client, settings, tmp_path, new_files
+):
+    """Cleaned files are encrypted as they are written, into temporary files that the
+    storage takes or that go with the request."""
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    # A fine photo in a form with a problem: never stored, nothing left.
+    refused = files.upload("x.exe", b"MZ\x90\x00\x03")
+    response = send_report(client, uploads=[photo_upload("first.jpg"), refused])
+    assert "Choose “first.jpg” again before sending" in text_of(response)
+    assert list(tmp_path.iterdir()) == []
+    assert new_files() == {}
+    response = send_report(client, uploads=[photo_upload(), pdf_upload()])
+    assert response.status_code == 200
+    assert new_cases.get().attachments.count() == 2
+    assert list(tmp_path.iterdir()) == []
+    assert len(new_files()) == 2
 
 
 def test_a_file_over_the_limit_is_measured_but_not_kept(new_cases, client):

@@ -160,3 +160,31 @@ def test_jpeg_metadata_is_stripped_segment_by_segment():
     assert sentinels_in(stripped) == []
     assert Image.open(io.BytesIO(stripped)).size == (160, 120)
     assert file_cleaning.strip_jpeg_metadata(b"not a jpeg") == b"not a jpeg"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        files.jpeg_photo,
+        files.png_screenshot,
+        files.webp_image,
+        files.animated_gif,
+        lambda: files.pdf_document(with_photo=True),
+        lambda: "A note, copied: «hello»\n".encode(),
+    ],
+    ids=["jpeg", "png", "webp", "animated-gif", "pdf", "text"],
+)
+def test_cleaning_into_a_file_writes_the_same_cleaned_bytes(make):
+    original = make()
+    in_memory = file_cleaning.clean_file(original)
+    output = io.BytesIO(b"before")
+    output.seek(0, io.SEEK_END)
+    written = file_cleaning.clean_file(original, output=output)
+    assert output.getvalue() == b"before" + in_memory.data
+    assert written.data is None and written.content is output
+    assert written.size == in_memory.size == len(in_memory.data)
+    assert (written.kind, written.extension, written.removed) == (
+        in_memory.kind,
+        in_memory.extension,
+        in_memory.removed,
+    )
