@@ -251,7 +251,8 @@ def shared_demo(request, attachment_root, fresh_cache, site_language):
 def demo_site(db):
     """The whole demo (pages, settings, users, cases), as ``seed_demo`` builds it. Slower
     than the factories: for tests about what the demo itself shows. Seeded once for a run
-    of tests that ask for it (shared_demo); what a test changes is rolled back after it."""
+    of tests that ask for it (shared_demo), before any of a test's own fixtures, so none of
+    them changes how it is seeded; what a test changes is rolled back after it."""
 
 
 @pytest.fixture(autouse=True)

@@ -160,6 +160,13 @@ def test_each_test_starts_from_the_demo_as_seeded(demo_site):
     assert overdue.reminder_sent_at is None and overdue.escalation_sent_at is None
 
 
+def test_a_test_that_does_not_ask_for_the_demo_never_sees_it(db):
+    """The demo's transaction is rolled back before the first test after those that share
+    it (tests/conftest.py sorts this one after them)."""
+    assert not Case.objects.exists()
+    assert not Page.objects.filter(slug="anonymous-messaging").exists()
+
+
 REMINDER_SUBJECT = "A case needs attention"
 ESCALATION_SUBJECT = "An overdue case needs attention"
 
