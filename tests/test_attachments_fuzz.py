@@ -105,7 +105,6 @@ def check_all_or_nothing(before, after, response, *, made):
         assert after == before, (before, after)
 
 
-@pytest.mark.django_db
 @FUZZ
 @given(chosen=uploads)
 def test_the_report_form_never_fails_and_never_stores_part_of_a_report(demo_site_once, chosen):
@@ -127,7 +126,6 @@ def test_the_report_form_never_fails_and_never_stores_part_of_a_report(demo_site
         assert "There is a problem" in response.content.decode()
 
 
-@pytest.mark.django_db
 @FUZZ
 @given(chosen=uploads)
 def test_the_conversation_never_fails_and_never_stores_part_of_a_message(

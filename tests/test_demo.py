@@ -1,22 +1,18 @@
 """The demo site as ``scripts/demo`` builds it (``seed_demo``): pages, wording, users, cases.
 
-Only the tests here need the demo itself; the rest of the suite builds what it needs with
-tests/factories.py. ``seed_demo`` runs once for this module: in a transaction that stays
-open while the module's tests run, each test in a savepoint of its own inside it (as
-Django's TestCase.setUpTestData does), rolled back after the test, so the tests stay
-independent of each other, and the transaction is rolled back after the last one.
-Under pytest-xdist the module runs on one worker (tests/conftest.py), so the demo is
-seeded once per run.
+The rest of the suite mostly builds what it needs with tests/factories.py. ``demo_site``
+(tests/conftest.py) seeds the demo once for a run of tests that ask for it, in a
+transaction that stays open while they run, each test in a savepoint of its own inside it
+(as Django's TestCase.setUpTestData does), rolled back after the test, so the tests stay
+independent of each other.
 """
 
 import io
 import re
-import sys
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connections, transaction
 from django.test import Client
 from wagtail.models import Page, Site
 
@@ -34,32 +30,6 @@ from tests.reporter_journey import (
 )
 
 DEMO_PASSWORD = "changeme"  # noqa: S105 - the demo's own, printed in the README
-
-
-@pytest.fixture(scope="module")
-def demo_database(django_db_setup, django_db_blocker):
-    """The demo, seeded once in a transaction that is rolled back after the module."""
-    outer = transaction.atomic()
-    with django_db_blocker.unblock():
-        outer.__enter__()
-        try:
-            call_command("seed_demo", stdout=io.StringIO())
-        except BaseException:
-            outer.__exit__(*sys.exc_info())
-            raise
-    try:
-        yield
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            # Nothing of the demo is left for the tests that come after this module.
-            assert not connections["default"].in_atomic_block
-
-
-@pytest.fixture
-def demo_site(demo_database, db):
-    """The demo site, as a new user gets it; changes a test makes are rolled back after it."""
 
 
 # --- The pages the README names ----------------------------------------------------------
@@ -189,6 +159,13 @@ def test_each_test_starts_from_the_demo_as_seeded(demo_site):
     assert not Case.objects.exclude(submission_token__startswith="demo-").exists()
     overdue = Case.objects.get(submission_token="demo-overdue-reminder")
     assert overdue.reminder_sent_at is None and overdue.escalation_sent_at is None
+
+
+def test_a_test_that_does_not_ask_for_the_demo_never_sees_it(db):
+    """The demo's transaction is rolled back before the first test after those that share
+    it (tests/conftest.py sorts this one after them)."""
+    assert not Case.objects.exists()
+    assert not Page.objects.filter(slug="anonymous-messaging").exists()
 
 
 REMINDER_SUBJECT = "A case needs attention"
