@@ -656,6 +656,13 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
     def end_session(self, request):
         login.end_session(request)
 
+    def own_address(self, request):
+        """This page's address for redirects, as seen from ``request``: a path when the
+        request came to this page's site. ``Page.url`` names the host once a second site
+        exists, and that host (the default site's record) may not be the one the
+        reporter reached: the log-in would send them somewhere that does not answer."""
+        return self.get_url(request) or self.url
+
     # Views ----------------------------------------------------------------------------
 
     def render_page(self, request, template, **extra):
@@ -701,7 +708,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             return self.render_login(request, form)
         result = login.log_in(request, form.cleaned_data["code"])
         if result.case is not None:
-            return redirect(self.url)
+            return redirect(self.own_address(request))
         form.add_error("code", result.error)
         if result.refused:
             response = self.render_login(request, form, status=503 if result.busy else 429)
@@ -758,7 +765,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
                 unsent_message=request.POST.get("body", "").strip(),
             )
         if request.method != "POST":
-            return redirect(self.url)
+            return redirect(self.own_address(request))
         form = forms.MessageForm(
             request.POST, request.FILES, file_limits=self.message_file_limits(request)
         )
@@ -807,7 +814,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
             )
         else:
             messages.success(request, gettext("Your message was sent."))
-        return redirect(self.url + "#latest")
+        return redirect(self.own_address(request) + "#latest")
 
     @path("contact-details/", name="share_contact")
     def share_contact(self, request):
@@ -850,7 +857,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
                         "report. You can keep sending messages here."
                     ),
                 )
-                return redirect(self.url)
+                return redirect(self.own_address(request))
         return self.render_page(
             request, "anon_messaging/messaging_share_contact.html", case=case, form=form
         )
@@ -874,7 +881,7 @@ class MessagingPageMixin(ReporterPageMixin, RoutablePageMixin, models.Model):
         if request.method == "POST":
             self.end_session(request)
             return self.render_page(request, "anon_messaging/messaging_logged_out.html")
-        return redirect(self.url)
+        return redirect(self.own_address(request))
 
 
 class MessagingPage(MessagingPageMixin, Page):

@@ -430,3 +430,28 @@ def test_a_code_that_cannot_be_one_is_told_what_is_wrong(new_cases, client, type
     assert response.status_code == 200
     assert response.context["form"].errors["code"] == [expected]
     assert "_auth_user_id" not in client.session and len(client.session.keys()) == 0
+
+
+def test_with_a_second_site_every_reporter_redirect_stays_on_the_address_reached(
+    reporter_site, client
+):
+    """A new user added a second site: Page.url then names the default site's host
+    (http://localhost/...), so the log-in sent the reporter to an address that did not
+    answer. Every redirect of the messaging page is a path on the host the reporter used."""
+    Site.objects.create(hostname="second.example", port=80, root_page=reporter_site.home)
+    host = {"HTTP_HOST": "127.0.0.1:8000"}  # as the demo is reached
+    _response, code = submit_anonymous(client, "Reached under another name.")
+    responses = {
+        "log-in": client.post(MESSAGING, {"code": code}, **host),
+        "send": client.post(MESSAGING_SEND, {"body": "Still here."}, **host),
+        "send-get": client.get(MESSAGING_SEND, **host),
+        "log-out-get": client.get(MESSAGING_LOGOUT, **host),
+    }
+    locations = {name: response["Location"] for name, response in responses.items()}
+    assert locations == {
+        "log-in": MESSAGING,
+        "send": MESSAGING + "#latest",
+        "send-get": MESSAGING,
+        "log-out-get": MESSAGING,
+    }
+    assert Message.objects.get().body == "Still here."
