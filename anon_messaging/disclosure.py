@@ -273,3 +273,24 @@ def hidden_when_coarsened(table, groups):
         if row[-1].suppressed:
             hidden.add((i, len(groups)))
     return hidden
+
+
+def hidden_when_refined(coarse, fine, groups):
+    """The positions of the fine view ``fine`` (a suppressed table) to hide as well, so
+    that no number the coarse view ``coarse`` hides (after its own suppression) can be
+    added up from numbers the fine view shows. For a hidden coarse cell whose fine parts
+    are all shown, the smallest non-zero part is hidden (the least lost); a hidden coarse
+    total hides the same total in the fine view. Empty when the two views already agree;
+    ``suppress_tables(..., forced=...)`` then hides enough more within the fine view."""
+    hidden = set()
+    for i, (coarse_row, fine_row) in enumerate(zip(coarse.cells, fine.cells, strict=True)):
+        for g, group in enumerate(groups):
+            if not coarse_row[g].suppressed:
+                continue
+            parts = [index for index in group if fine_row[index].value]
+            if parts and not any(fine_row[index].suppressed for index in group):
+                hidden.add((i, min(parts, key=lambda index: (fine_row[index].value, index))))
+        total = len(fine_row) - 1
+        if coarse_row[len(groups)].suppressed and fine_row[total].value:
+            hidden.add((i, total))
+    return hidden

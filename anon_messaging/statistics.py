@@ -301,6 +301,30 @@ class _Grid:
         ]
 
 
+def _suppressed_views(month_tables, term_tables, terms, threshold):
+    """The month view and the term view of the same tables, suppressed so that neither
+    works out a number the other hides: each alone (``disclosure.suppress_tables``), a
+    term holding a hidden month hidden, and a month view that shows every month of a
+    hidden term (or a total the term view hides) made to hide one more, until the two
+    agree. Each round only hides more, so it ends."""
+    forced = [set() for _table in month_tables]
+    while True:
+        by_month = disclosure.suppress_tables(month_tables, threshold, forced=forced)
+        by_term = disclosure.suppress_tables(
+            term_tables,
+            threshold,
+            forced=[disclosure.hidden_when_coarsened(table, terms) for table in by_month],
+        )
+        more = [
+            disclosure.hidden_when_refined(coarse, fine, terms)
+            for coarse, fine in zip(by_term, by_month, strict=True)
+        ]
+        grown = [own | extra for own, extra in zip(forced, more, strict=True)]
+        if grown == forced:  # nothing more to hide: the views agree
+            return by_month, by_term
+        forced = grown
+
+
 def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=None):
     """The suppressed figures of ``site_id`` (None: every site) for ``year`` (default the
     current academic year), by month or term. A constant number of queries."""
@@ -309,9 +333,8 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
     tz = deadlines.policy_for_site(site_id).tz
     threshold = disclosure.valid_threshold(site_settings.statistics_threshold)
     year = year or current_academic_year(site_settings.academic_year_start_month, tz, now)
-    # Always suppressed by month first. A term view hides every term holding a hidden
-    # month (so the two views cannot be compared to work a month out), then is suppressed
-    # as tables of its own, so no hidden term can be worked out within it either.
+    # Both views are suppressed together, whichever is shown (``_suppressed_views``), so
+    # that the month and the term view, read side by side, give nothing away.
     columns = columns_for(year, BY_MONTH)
     shown_columns = columns_for(year, granularity)
     wanted = [key for key in (figures or FIGURE_KEYS) if key in FIGURE_KEYS]
@@ -407,14 +430,13 @@ def build_report(site_id, *, year=None, granularity=BY_MONTH, figures=None, now=
         return tables
 
     keys = list(grids)
-    suppressed = disclosure.suppress_tables(tables_for(columns), threshold)
-    if granularity != BY_MONTH:
-        groups = [column.months for column in shown_columns]
-        suppressed = disclosure.suppress_tables(
-            tables_for(shown_columns),
-            threshold,
-            forced=[disclosure.hidden_when_coarsened(table, groups) for table in suppressed],
-        )
+    by_month, by_term = _suppressed_views(
+        tables_for(columns),
+        tables_for(columns_for(year, BY_TERM)),
+        [column.months for column in columns_for(year, BY_TERM)],
+        threshold,
+    )
+    suppressed = by_month if granularity == BY_MONTH else by_term
     suppressed = dict(zip(keys, suppressed, strict=True))
 
     titles = dict(FIGURES)

@@ -10,6 +10,7 @@ from django import forms
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import MenuItem
@@ -63,8 +64,9 @@ def statistics_view(request):
         year = next((item for item in years if item.first_year == chosen), years[0])
         granularity = form.cleaned_data.get("by") or statistics.BY_MONTH
     report = statistics.build_report(site_id, year=year, granularity=granularity)
+    chosen_site = site if len(sites) > 1 else None
     if request.GET.get("format") == "csv":
-        return csv_response(report)
+        return csv_response(report, chosen_site)
     query = {"year": year.first_year, "by": granularity, "format": "csv"}
     if len(sites) > 1:
         query = {"site": site_id, **query}
@@ -74,17 +76,21 @@ def statistics_view(request):
         {
             "form": form,
             "report": report,
-            "site": site if len(sites) > 1 else None,
+            "site": chosen_site,
             "shown_figures": statistics.for_display(report),
             "csv_url": reverse(URL_NAME) + "?" + "&".join(f"{k}={v}" for k, v in query.items()),
         },
     )
 
 
-def csv_response(report):
+def csv_response(report, site=None):
+    """The figures as CSV; where there are several sites, the file is named after its
+    site (``slugify`` keeps the name safe in the header)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
+    site_part = f"{slugify(site.site_name or site.hostname)}-" if site is not None else ""
     response["Content-Disposition"] = (
-        f'attachment; filename="statistics-{report.year.first_year}-{report.granularity}.csv"'
+        f'attachment; filename="statistics-{site_part}{report.year.first_year}-'
+        f'{report.granularity}.csv"'
     )
     writer = csv.writer(response)
     for row in statistics.csv_rows(report):
