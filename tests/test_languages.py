@@ -247,6 +247,9 @@ def test_a_code_from_a_welsh_form_logs_in_on_the_arabic_messaging_page(multiling
     assert '<html lang="ar" dir="rtl">' in conversation
     assert "Yn Gymraeg" in conversation and "Beth ddigwyddodd?" in conversation
     assert "تسجيل الخروج" in conversation
+    # The Welsh questions say they are Welsh, so a screen reader does not read them aloud
+    # with an Arabic voice.
+    assert '<dt lang="cy" dir="auto">Beth ddigwyddodd?</dt>' in conversation
 
 
 def test_the_reporting_settings_wording_has_a_version_per_language(multilingual_site, client):

@@ -212,6 +212,7 @@ def test_sending_the_same_form_twice_stores_one_case_and_shows_no_code_again(new
         assert "Your report was already received" in html
         assert shown_code(again) is None
         assert code not in html
+        assert "a messaging code is only ever shown once" in html
     assert new_cases.count() == 1
 
 
@@ -220,7 +221,11 @@ def test_resubmitting_a_contact_form_stores_its_details_once(new_cases, client):
     data = contact_answers("Contact route, sent twice.")
     submit(client, CONTACT_FORM, data, token=token)
     again = submit(client, CONTACT_FORM, data, token=token)
-    assert "Your report was already received" in again.content.decode()
+    html = again.content.decode()
+    assert "Your report was already received" in html
+    # Someone who left contact details never had a code: no word of codes or messaging.
+    assert "code" not in html.split("<main", 1)[1].split("</main>", 1)[0].lower()
+    assert "Log in to anonymous messaging" not in html
     assert new_cases.count() == 1
     assert ContactDetails.objects.filter(case__in=new_cases).count() == 1
 
