@@ -233,6 +233,14 @@ def demo_frame(client, path):
     return header, footer, found
 
 
+def test_the_demos_home_pages_give_the_emergency_number_in_every_language(demo_site, client):
+    """The app's own words can only say "call the emergency services"; the demo's home
+    pages, in English, Welsh and Arabic, give the number, as a frightened reader needs."""
+    for path in ("/", "/cy/", "/ar/"):
+        html = client.get(path).content.decode()
+        assert "999 (" in html and "112)" in html, path
+
+
 def test_the_demos_pages_name_the_site_and_label_the_footer_in_their_language(demo_site, client):
     """A new user found the Welsh and Arabic pages framed in English."""
     assert demo_frame(client, "/report/anonymous/") == (

@@ -76,7 +76,9 @@ OTHER_LANGUAGES = {
         "cyswllt.</p>"
         '<ul><li><a href="/cy/report/">Dywedwch wrthym beth ddigwyddodd</a></li>'
         '<li><a href="/cy/messaging/">Negeseua dienw</a></li>'
-        '<li><a href="/cy/support/">Cymorth</a></li></ul>',
+        '<li><a href="/cy/support/">Cymorth</a></li></ul>'
+        "<p><strong>Nid gwasanaeth brys yw hwn.</strong> Os ydych chi neu rywun arall mewn "
+        "perygl nawr, ffoniwch 999 (neu 112).</p>",
         site_name="Adrodd a Chymorth (demo)",
         adviser_name="Eich cynghorydd achos",
         footer_labels=("Hysbysiad preifatrwydd", "Gwasanaethau cymorth", "Cysylltiadau brys"),
@@ -86,7 +88,9 @@ OTHER_LANGUAGES = {
         home_body="<p>أخبرنا بما حدث: دون الكشف عن هويتك، أو مع بيانات الاتصال الخاصة بك.</p>"
         '<ul><li><a href="/ar/report/">أخبرنا بما حدث</a></li>'
         '<li><a href="/ar/messaging/">المراسلة المجهولة</a></li>'
-        '<li><a href="/ar/support/">الدعم</a></li></ul>',
+        '<li><a href="/ar/support/">الدعم</a></li></ul>'
+        "<p><strong>هذه ليست خدمة طوارئ.</strong> إذا كنت أنت أو شخص آخر في خطر الآن، "
+        "فاتصل بالرقم 999 (أو 112).</p>",
         site_name="الإبلاغ والدعم (تجريبي)",
         adviser_name="مستشار قضيتك",
         footer_labels=("إشعار الخصوصية", "خدمات الدعم", "جهات الاتصال في حالات الطوارئ"),
