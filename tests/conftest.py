@@ -1,43 +1,45 @@
 import io
 import os
 import shutil
-import sys
 
 import pytest
 from django.conf import settings
-from django.core import mail
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import translation
 
 from tests import databases, factories
+from tests.shared_data import BUILDERS, SharedData, shared, shared_name
 
-# Under pytest-xdist (scripts/test: -n auto --dist loadgroup) the tests under each of these
-# paths run on one worker, as one unit: the browser tests share one served site and one
-# Chromium. Every other test goes to whichever worker is free. (xdist's own xdist_group
-# marker works by rewriting node ids, which pytest 9.2 no longer honours, so the groups are
-# named here by path.) The tests of the demo need no group: they are handed out one after
-# another (pytest_collection_modifyitems), so each worker keeps its one seeding of the demo
-# across the run of them it gets (shared_demo).
-XDIST_GROUPS = {
-    "tests/browser/": "browser",
-}
+# Under pytest-xdist (scripts/test: -n auto --dist loadgroup) each browser test module runs on
+# one worker, as one unit: its tests share a module's state (the accessibility walk, say), and a
+# worker that takes one starts its own served site and Chromium (tests/browser/conftest.py), so
+# the browser modules, the run's longest units, are spread over the workers. Every other test
+# goes to whichever worker is free. (xdist's own xdist_group marker works by rewriting node ids,
+# which pytest 9.2 no longer honours, so the groups are named here by path.) The tests of the
+# demo need no group: they are handed out one after another (pytest_collection_modifyitems), so
+# each worker keeps its one seeding of the demo across the run of them it gets (shared_demo).
+MODULE_GROUPS = ("tests/browser/",)
+
+
+def xdist_group(nodeid):
+    """The unit of work a test belongs to: its module under MODULE_GROUPS, else None."""
+    if nodeid.startswith(MODULE_GROUPS):
+        return nodeid.split("::", 1)[0]
+    return None
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """With --dist loadgroup, the groups above; the largest units are handed out first."""
+    """With --dist loadgroup, the groups above, handed out in the order the tests are sorted."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadGroupScheduling
 
     class PathGroupScheduling(LoadGroupScheduling):
         def _split_scope(self, nodeid):
-            for prefix, group in XDIST_GROUPS.items():
-                if nodeid.startswith(prefix):
-                    return group
-            return super()._split_scope(nodeid)
+            return xdist_group(nodeid) or super()._split_scope(nodeid)
 
     return PathGroupScheduling(config, log)
 
@@ -57,44 +59,45 @@ def uses_database(item):
     )
 
 
-def uses_demo(item):
-    return item is not None and "demo_site" in getattr(item, "fixturenames", ())
-
-
 def pytest_collection_modifyitems(items):
-    """The browser tests first, then the tests without a database, then the tests of the
-    demo, one after another, then the other tests with a database in pytest-django's order.
+    """The browser tests first, then the tests without a database, then the tests that share
+    data (tests/shared_data.py), those that ask for the same data one after another, then
+    the other tests with a database in pytest-django's order (the tests that commit last).
 
     pytest-django (whose hook runs first) puts tests in transactions before those that
     commit, and tests without a database last; those can go anywhere, and going first
     they keep a second core busy while the first builds the run's migrated template
-    (tests/databases.py). The tests of the demo are all in transactions, and together they
-    share one seeding (shared_demo). Under xdist (scripts/test: --no-loadscope-reorder)
-    work is handed out in this order, so the browser tests, the longest unit, start at once.
+    (tests/databases.py). The tests that share data are all in transactions, and those
+    that ask for the same data share one building of it (shared_data). Under xdist
+    (scripts/test: --no-loadscope-reorder) work is handed out in this order, so the browser
+    modules, the longest units, start at once, and each worker builds each shared fixture
+    about once for the run of its tests it gets.
     """
     mixed = [
         item.nodeid
         for item in items
-        if uses_demo(item)
-        and (
-            item.get_closest_marker("django_db") is not None
-            or not DATABASE_FIXTURES.isdisjoint(set(item.fixturenames) - {"db"})
-        )
+        if shared_name(item)
+        and not commits(item)
+        and item.get_closest_marker("django_db") is not None
     ]
     if mixed:
-        # The demo's transaction is opened before the test's own and closed after it; a
-        # django_db mark opens the test's first, and a test that commits cannot be inside it.
+        # The shared transaction is opened before the test's own and closed after it; a
+        # django_db mark opens the test's first.
         raise pytest.UsageError(
-            "demo_site brings its own database, in a transaction: drop the django_db mark "
-            "and the committing fixtures from " + ", ".join(mixed)
+            "a shared fixture (tests/shared_data.py) brings its own database, in a "
+            "transaction: drop the django_db mark from " + ", ".join(mixed)
         )
+    shared_names = list(BUILDERS)
 
     def order(item):
         if item.get_closest_marker("browser"):
             return 0
         if not uses_database(item):
             return 1
-        return 2 if uses_demo(item) else 3
+        name = shared_name(item)
+        if name and not commits(item):
+            return 2 + shared_names.index(name)
+        return 2 + len(shared_names)
 
     items.sort(key=order)
 
@@ -117,6 +120,47 @@ def pytest_sessionfinish(session):
         databases.drop_postgres_template(session.config._tmp_path_factory.getbasetemp())
 
 
+def commits(item):
+    """Whether the test's writes are committed (pytest-django's transactional tests)."""
+    marker = item.get_closest_marker("django_db")
+    return bool(
+        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    ) or not {"transactional_db", "live_server"}.isdisjoint(item.fixturenames)
+
+
+@pytest.fixture(autouse=True)
+def committed_database(request, tmp_path_factory):
+    """On SQLite, a test that commits starts from a copy of the run's migrated template: Django
+    empties every table after such a test, and copying the template back (SQLite's backup API)
+    takes milliseconds where serialized rollback took a second or more. On PostgreSQL the
+    test's mark asks for serialized rollback instead (``databases.committing``)."""
+    if not commits(request.node) or not databases.on_sqlite():
+        yield
+        return
+    # After pytest-django has opened the test's database (this fixture is set up after it
+    # and torn down before Django empties the tables).
+    request.getfixturevalue("_django_db_helper")
+    databases.copy_into(
+        connection, databases.sqlite_template(databases.shared_dir(tmp_path_factory))
+    )
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def committed_demo(transactional_db, committed_database, attachment_root, tmp_path_factory):
+    """The demo, committed, for a test that commits: on SQLite a copy of the run's demo template
+    (tests/databases.py) and of its attachment files; on PostgreSQL, ``seed_demo`` run here."""
+    if not databases.on_sqlite():
+        call_command("seed_demo", stdout=io.StringIO())
+        return
+    directory = databases.shared_dir(tmp_path_factory)
+    databases.copy_into(connection, databases.sqlite_demo_template(directory))
+    shutil.copytree(databases.demo_files(directory), attachment_root, dirs_exist_ok=True)
+    # What was cached (the sites' root paths, the deadlines) came from the rows just replaced.
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def site_language():
     """Each test starts, and leaves the next one, in the site's language: a request to a
@@ -134,10 +178,11 @@ def fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def reporter_site(db):
-    """The reporter pages at the demo's addresses, built for this test alone (no users, no
-    cases); see ``tests.factories.reporter_site``. The demo itself is ``demo_site``."""
+@shared
+def reporter_site():
+    """The reporter pages at the demo's addresses (no users, no cases), built once for a run
+    of tests that ask for them (shared_data); see ``tests.factories.reporter_site``. The demo
+    itself is ``demo_site``."""
     return factories.reporter_site()
 
 
@@ -153,106 +198,52 @@ def intake_adviser(db):
     return factories.make_adviser("adviser")
 
 
-class DemoSeeding:
-    """The demo, seeded once in a transaction that stays open while the tests that ask for
-    it run one after another, each in a savepoint of its own inside it (as Django's
-    TestCase.setUpTestData does), rolled back after the test; the transaction is rolled
-    back before the first test after them that does not ask for the demo.
-
-    What the savepoints do not hold is set back for each test: the demo's attachment
-    files are copied into the test's own attachment directory, and the emails seeding
-    sent are in the test's outbox, as when the demo was seeded for each test.
-    """
-
-    def __init__(self, blocker, files):
-        self.blocker = blocker
-        self.files = files  # a copy of the attachment files seeding stored
-        self.outer = None
-        self.emails = []
-
-    @property
-    def is_open(self):
-        return self.outer is not None
-
-    def open(self, attachment_root):
-        """Seed the demo, in a transaction left open; its files and emails are this test's."""
-        # The demo's transaction must hold the test's: opened first, closed last.
-        assert not connection.in_atomic_block, "the demo is seeded before the test's transaction"
-        sent_before = len(mail.outbox)
-        outer = transaction.atomic()
-        with self.blocker.unblock():
-            outer.__enter__()
-            try:
-                call_command("seed_demo", stdout=io.StringIO())
-            except BaseException:
-                outer.__exit__(*sys.exc_info())
-                raise
-        self.outer = outer
-        self.emails = mail.outbox[sent_before:]
-        shutil.rmtree(self.files, ignore_errors=True)
-        shutil.copytree(attachment_root, self.files)
-        # What seeding cached (the sites' root paths, the deadlines) came from rows that
-        # only this transaction holds.
-        cache.clear()
-
-    def reuse(self, attachment_root):
-        """Give the next test what the savepoints do not hold: the demo's files and emails."""
-        shutil.copytree(self.files, attachment_root, dirs_exist_ok=True)
-        mail.outbox.extend(self.emails)
-
-    def close(self):
-        if self.outer is None:
-            return
-        outer, self.outer = self.outer, None
-        with self.blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-        # Nothing of the demo is left for the tests that come after.
-        assert not connection.in_atomic_block
-
-
 NEXT_ITEM = pytest.StashKey()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item, nextitem):
-    """Before the test's fixtures are torn down: shared_demo keeps the demo for the next test
-    only if it asks for it too."""
+    """Before the test's fixtures are torn down: shared_data keeps what it built for the next
+    test only if that test asks for the same."""
     item.config.stash[NEXT_ITEM] = nextitem
 
 
 @pytest.fixture(scope="session")
-def demo_seeding(django_db_setup, django_db_blocker, tmp_path_factory):
-    seeding = DemoSeeding(django_db_blocker, tmp_path_factory.mktemp("demo") / "attachments")
-    yield seeding
-    seeding.close()  # a run stopped part way (-x, Ctrl-C) may have left it open
+def shared_data_store(django_db_setup, django_db_blocker, tmp_path_factory):
+    store = SharedData(django_db_blocker, tmp_path_factory.mktemp("shared") / "attachments")
+    yield store
+    store.close()  # a run stopped part way (-x, Ctrl-C) may have left it open
 
 
 @pytest.fixture(autouse=True)
-def shared_demo(request, attachment_root, fresh_cache, site_language):
-    """For a test that asks for ``demo_site``: the demo, seeded by the first test of a run of
-    them and kept for the next (DemoSeeding). Autouse so that it comes before the test's own
-    transaction (pytest-django's ``db``), which is a savepoint inside the demo's."""
-    if not uses_demo(request.node):
-        yield
+def shared_data(request, attachment_root, fresh_cache, site_language):
+    """For a test that asks for a ``@shared`` fixture (tests/shared_data.py): its value, built
+    by the first test of a run of them and kept for the next; None for any other test, and
+    for a test that commits (which builds its own). Autouse so that it comes before the
+    test's own transaction (pytest-django's ``db``), which is a savepoint inside this one."""
+    name = shared_name(request.node)
+    if name is None or commits(request.node):
+        yield None
         return
-    seeding = request.getfixturevalue("demo_seeding")
-    if seeding.is_open:
-        seeding.reuse(attachment_root)
+    store = request.getfixturevalue("shared_data_store")
+    if store.name != name:
+        store.close()
+        store.open(name, attachment_root)
     else:
-        seeding.open(attachment_root)
-    yield
+        store.reuse(attachment_root)
+    yield store.for_test()
     # After the test's transaction is rolled back (it was set up after this fixture).
-    if not uses_demo(request.config.stash.get(NEXT_ITEM, None)):
-        seeding.close()
+    if shared_name(request.config.stash.get(NEXT_ITEM, None)) != name:
+        store.close()
 
 
-@pytest.fixture
-def demo_site(db):
+@shared
+def demo_site():
     """The whole demo (pages, settings, users, cases), as ``seed_demo`` builds it. Slower
     than the factories: for tests about what the demo itself shows. Seeded once for a run
-    of tests that ask for it (shared_demo), before any of a test's own fixtures, so none of
+    of tests that ask for it (shared_data), before any of a test's own fixtures, so none of
     them changes how it is seeded; what a test changes is rolled back after it."""
+    call_command("seed_demo", stdout=io.StringIO())
 
 
 @pytest.fixture(autouse=True)

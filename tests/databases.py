@@ -1,4 +1,5 @@
-"""One migrated database per test run, copied wherever a run needs a fresh one.
+"""One migrated database per test run, and one with the demo seeded, copied wherever a run
+needs a fresh one.
 
 Migrating from nothing takes Django over ten seconds here (about 200 migrations, most
 of it Python working out the models' states), and a parallel run needed it once per
@@ -13,6 +14,15 @@ migrated), under a file lock shared by the run's workers, and everyone copies it
   ``_template``); the workers' test databases and the browser site's are created
   ``WITH TEMPLATE`` it, and it is dropped when the run ends.
 
+In the same way a second template holds the demo (``manage.py seed_demo`` on a copy of the
+first, its attachment files beside it), for the served sites and for the tests that commit
+and need the demo.
+
+A test that commits (``committing()``) cannot be rolled back; after it Django empties every
+table. On SQLite the next one starts from a copy of the migrated template
+(tests/conftest.py: ``committed_database``), which takes milliseconds; on PostgreSQL
+Django's serialized rollback puts back what migrations made, as before.
+
 ``install`` (called from tests/conftest.py before pytest-django creates the test
 database) puts this in place of the ``migrate`` that Django's test database creation
 runs, while it runs; everything else about creating the test database (serialising it
@@ -20,18 +30,36 @@ for the tests that roll back to it, for one) is pytest-django's and Django's.
 """
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from filelock import FileLock
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MANAGE_PY = REPO_ROOT / "example_site" / "manage.py"
 SQLITE_TEMPLATE = "migrated.sqlite3"
 POSTGRES_MARKER = "postgres-template.txt"
+SQLITE_DEMO_TEMPLATE = "demo.sqlite3"
+POSTGRES_DEMO_MARKER = "postgres-demo-template.txt"
+DEMO_FILES = "demo-attachments"
+
+
+def on_sqlite():
+    """Whether this run's database is SQLite (DATABASE_URL unset or not PostgreSQL)."""
+    return not is_postgres_url(os.environ.get("DATABASE_URL", ""))
+
+
+def committing():
+    """The mark for a test whose writes must be committed (threads, other connections, the
+    real WSGI handler see them). On SQLite it starts from a copy of the migrated template
+    (tests/conftest.py: ``committed_database``); on PostgreSQL, Django's serialized rollback
+    reloads what migrations made before it runs."""
+    return pytest.mark.django_db(transaction=True, serialized_rollback=not on_sqlite())
 
 
 def is_postgres_url(url):
@@ -50,14 +78,16 @@ def postgres_base_name(url=None):
     return os.environ.get("TEST_DATABASE_NAME") or "test_" + urlsplit(url).path.lstrip("/")
 
 
-def manage(args, database_url, log_path):
-    """``manage.py <args>`` with the test settings on ``database_url``; its output to the log."""
+def manage(args, database_url, log_path, extra_env=None):
+    """``manage.py <args>`` with the test settings on ``database_url`` (and ``extra_env`` on
+    top of the environment); its output to the log."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     env.pop("TEST_DATABASE_NAME", None)  # the URL names the database to work on
     with log_path.open("ab") as log:
@@ -110,16 +140,73 @@ def postgres_template(directory, admin_url=None):
     return name
 
 
+def demo_files(directory):
+    """The attachment files that seeding the demo templates stored (a copy goes with each copy)."""
+    return directory / DEMO_FILES
+
+
+def seed_demo(database_url, directory):
+    """``manage.py seed_demo`` on ``database_url``, its attachment files into ``demo_files``."""
+    files = demo_files(directory)
+    shutil.rmtree(files, ignore_errors=True)
+    manage(
+        ["seed_demo"],
+        database_url,
+        directory / "seed_demo.log",
+        {"TEST_ATTACHMENT_ROOT": str(files)},
+    )
+
+
+def sqlite_demo_template(directory):
+    """The path of this run's migrated SQLite database with the demo seeded in it (``seed_demo``,
+    as a new installation's demo is seeded), built by the first to ask."""
+    path = directory / SQLITE_DEMO_TEMPLATE
+    with FileLock(f"{path}.lock"):
+        if not path.exists():
+            building = directory / f"{SQLITE_DEMO_TEMPLATE}.building"
+            shutil.copyfile(sqlite_template(directory), building)
+            seed_demo(f"sqlite:///{building}", directory)
+            building.rename(path)
+    return path
+
+
+def postgres_demo_template(directory, admin_url=None):
+    """The name of this run's PostgreSQL template database with the demo seeded in it, built
+    by the first to ask (a copy of the migrated template, then ``seed_demo``)."""
+    admin_url = admin_url or os.environ["DATABASE_URL"]
+    name = postgres_base_name(admin_url) + "_demo_template"
+    marker = directory / POSTGRES_DEMO_MARKER
+    with FileLock(f"{marker}.lock"):
+        if not marker.exists():
+            migrated = postgres_template(directory, admin_url)
+            postgres(admin_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+            postgres(admin_url, "CREATE DATABASE {} TEMPLATE {}", name, migrated)
+            seed_demo(urlsplit(admin_url)._replace(path="/" + name).geturl(), directory)
+            marker.write_text(name)
+    return name
+
+
 def drop_postgres_template(directory, admin_url=None):
-    """Drop the template this run made, if it made one (at the end of the run)."""
-    marker = directory / POSTGRES_MARKER
-    if marker.exists():
-        postgres(
-            admin_url or os.environ["DATABASE_URL"],
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            marker.read_text(),
-        )
-        marker.unlink()
+    """Drop the templates this run made, if it made any (at the end of the run)."""
+    for marker in (directory / POSTGRES_DEMO_MARKER, directory / POSTGRES_MARKER):
+        if marker.exists():
+            postgres(
+                admin_url or os.environ["DATABASE_URL"],
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                marker.read_text(),
+            )
+            marker.unlink()
+
+
+def copy_into(connection, path):
+    """Replace the whole content of ``connection``'s SQLite database with the file at ``path``
+    (SQLite's backup API, as Django's own parallel test runner copies databases)."""
+    connection.ensure_connection()
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        source.backup(connection.connection)
+    finally:
+        source.close()
 
 
 def install(connection, directory):
@@ -140,12 +227,7 @@ def install(connection, directory):
                 return call_command(name, *args, **kwargs)
             if connection.vendor == "sqlite":
                 # The test database (in memory, or a file) takes the template's content.
-                connection.ensure_connection()
-                source = sqlite3.connect(f"file:{template}?mode=ro", uri=True)
-                try:
-                    source.backup(connection.connection)
-                finally:
-                    source.close()
+                copy_into(connection, template)
             # PostgreSQL: created WITH TEMPLATE, it is migrated already.
             return None
 

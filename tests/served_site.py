@@ -1,8 +1,9 @@
 """The example site served in a process of its own, as a new installation would run it.
 
-``manage.py runserver`` on a free localhost port, on a database of its own (a copy of
-the run's migrated template: a SQLite file, or on PostgreSQL a database dropped
-afterwards, see tests/databases.py), seeded with ``seed_demo``. The browser tests
+``manage.py runserver`` on a free localhost port, on a database of its own: a copy of
+the run's demo template (migrated, then seeded with ``seed_demo``; a SQLite file, or on
+PostgreSQL a database dropped afterwards, see tests/databases.py), with a copy of the
+attachment files seeding stored. The browser tests
 drive it with Chromium; the flood tests send it many requests at once.
 """
 
@@ -29,7 +30,7 @@ def free_port():
 
 
 class SiteDatabase:
-    """A database that only one served site uses: a copy of the run's migrated template.
+    """A database that only one served site uses: a copy of the run's demo template.
 
     On PostgreSQL it is named after the run's test database, the ``purpose`` and, under
     pytest-xdist, the worker, so parallel workers and runs never share it.
@@ -54,14 +55,14 @@ class SiteDatabase:
 
     def create(self):
         if self.is_postgres:
-            template = databases.postgres_template(self.shared_dir, self.admin_url)
+            template = databases.postgres_demo_template(self.shared_dir, self.admin_url)
             # A run that was killed may have left its database behind.
             self._postgres("DROP DATABASE IF EXISTS {} WITH (FORCE)")
             databases.postgres(
                 self.admin_url, "CREATE DATABASE {} TEMPLATE {}", self.name, template
             )
         else:
-            shutil.copyfile(databases.sqlite_template(self.shared_dir), self.name)
+            shutil.copyfile(databases.sqlite_demo_template(self.shared_dir), self.name)
 
     def drop(self):
         if self.is_postgres:
@@ -107,8 +108,8 @@ def wait_until_serving(url, process, log_path, timeout=60):
 @contextlib.contextmanager
 def served_example_site(tmp_dir, shared_dir, purpose, extra_env=None):
     """Yield a ``SiteServer``: the example site (tests.settings, with ``extra_env`` on
-    top) on a copy of the run's migrated database, seeded with the demo and served;
-    stopped and its database dropped afterwards."""
+    top) on a copy of the run's demo database and its files, served; stopped and its
+    database dropped afterwards."""
     database = SiteDatabase(tmp_dir, shared_dir, purpose)
     database.create()
     log_path = tmp_dir / "server.log"
@@ -125,8 +126,8 @@ def served_example_site(tmp_dir, shared_dir, purpose, extra_env=None):
     }
     env.pop("TEST_DATABASE_NAME", None)  # the URL names the database to work on
     process = None
+    shutil.copytree(databases.demo_files(shared_dir), tmp_dir / "attachments")
     try:
-        databases.manage(["seed_demo"], database.url, log_path)
         with log_path.open("ab") as log:
             # --insecure: tests.settings has DEBUG off, as a real site has, and the
             # reporter pages and the admin still need their static files served.

@@ -24,6 +24,7 @@ from django_q.scheduler import scheduler
 
 from anon_messaging import notifications
 from anon_messaging.models import Case
+from tests import databases
 from tests.admin_support import make_case, make_user
 from tests.reporter_journey import MESSAGING_SEND, log_in, submit, submit_anonymous
 
@@ -107,7 +108,7 @@ def test_a_contact_report_and_an_anonymous_one_give_one_email(demo_site, quiet_n
         "SQLite lets one writer in at a time. .ci/run's PostgreSQL pass runs this test."
     ),
 )
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@databases.committing()
 def test_two_clusters_running_the_alerts_at_once_send_each_adviser_one_email(settings):
     settings.ANON_MESSAGING = {**settings.ANON_MESSAGING, "ALERT_QUIET_MINUTES": 0}
     adviser = make_user("ada", groups=["Case advisers"])

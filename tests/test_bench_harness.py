@@ -11,17 +11,18 @@ from django.db.models import Count
 from anon_messaging import attachment_storage
 from anon_messaging.models import Case, ContactDetails, Message
 from bench import measure, report, seed
+from tests import databases
 
 # The harness serves requests through the real WSGI handler, which ends each request by
 # closing the connection as in production: that needs real transactions, not a wrapping one,
 # and the Wagtail root page that migrations create restored after each test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = databases.committing()
 
 TIMING_KEYS = {"median_ms", "min_ms", "max_ms", "samples"}
 
 
 @pytest.fixture
-def bench_site():
+def bench_site(committed_demo):
     return seed.build_site()
 
 

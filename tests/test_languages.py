@@ -24,6 +24,7 @@ from anon_messaging.pages import MessagingPage, ReportFormPage, StatisticsPage, 
 from tests import factories
 from tests.admin_support import case_url
 from tests.reporter_journey import anonymous_answers, fresh_token, shown_code, submit
+from tests.shared_data import shared
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "anon_messaging" / "locale"
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}|\{\{ *[a-z_.]+ *\}\}")
@@ -132,11 +133,12 @@ def translate_form(page, language, labels, **fields):
     return copy
 
 
-@pytest.fixture
-def multilingual_site(reporter_site):
+@shared
+def multilingual_site():
     """The reporter pages in English, Welsh and Arabic (the report hub, the anonymous form,
-    the messaging page and the support pages)."""
-    site = reporter_site
+    the messaging page and the support pages), built once for a run of tests that ask for
+    them (tests/shared_data.py)."""
+    site = factories.reporter_site()
     for language, titles, labels in (
         ("cy", ("Adrodd", "Adrodd yn ddienw", "Negeseua dienw"), WELSH_QUESTIONS),
         ("ar", ("الإبلاغ", "الإبلاغ دون الكشف عن الهوية", "المراسلة المجهولة"), ARABIC_QUESTIONS),

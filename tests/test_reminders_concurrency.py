@@ -23,6 +23,7 @@ from wagtail.models import Site
 
 from anon_messaging import reminders
 from anon_messaging.models import Case, CaseLogEntry, ReportingSettings
+from tests import databases
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
@@ -45,7 +46,7 @@ OVERLAP_WAIT_SECONDS = 10
 
 # Each worker commits, as separate clusters do; the migrations' data (the default site)
 # is put back for the test.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@databases.committing()
 def test_two_workers_at_once_send_one_reminder_and_one_escalation_per_case():
     site = Site.objects.get(is_default_site=True)
     site_settings = ReportingSettings.for_site(site)

@@ -38,6 +38,7 @@ from wagtail.models import Site
 
 from anon_messaging import schedules
 from anon_messaging.models import Case
+from tests import databases
 
 pytestmark = pytest.mark.redis
 
@@ -120,7 +121,7 @@ def overdue_case():
 
 # Committed transactions, as a separate cluster process would see them; the data the
 # migrations made (the default site) is put back for each test.
-transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+transactional = databases.committing()
 
 
 @transactional

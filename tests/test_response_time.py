@@ -12,6 +12,7 @@ from wagtail.models import Site
 
 from anon_messaging import deadlines
 from anon_messaging.models import Case, ReportingSettings
+from tests import databases
 from tests.admin_forms import form_data
 from tests.reporter_journey import (
     MESSAGING,
@@ -187,7 +188,7 @@ def test_the_migration_keeps_an_old_wording_only_around_the_clocks_own_number(
     assert migration.wording_template(sla_text, days) == template
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@databases.committing()
 def test_the_migration_moves_stored_settings():
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor

@@ -18,7 +18,6 @@ from argon2 import PasswordHasher
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import mail
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -42,7 +41,7 @@ TOO_MANY = "Too many attempts."
 BUSY = "The service is busy just now"
 CODE_LIMIT = "We cannot give out another messaging code from your connection just now."
 
-transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+transactional = databases.committing()
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +53,8 @@ def still_clock(monkeypatch):
 
 
 @pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", verbosity=0)
+def demo(committed_demo):
+    """The demo, committed: the requests below run in threads of their own."""
 
 
 class Verifications:

@@ -3,8 +3,9 @@
 The example site runs in its own process (``manage.py runserver``) on a free
 localhost port, on a database made for this run: a temporary SQLite file, or,
 when the suite runs on PostgreSQL, a database of its own on that server. It is a
-copy of the run's migrated template (tests/databases.py: ``manage.py migrate``, as
-a new installation is migrated), seeded with ``seed_demo``.
+copy of the run's demo template (tests/databases.py: ``manage.py migrate``, as a new
+installation is migrated, then ``seed_demo``). Each xdist worker that runs browser
+tests has its own served site and its own Chromium.
 
 Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; Playwright's
 own browser download is never used. Every request that would leave localhost is
