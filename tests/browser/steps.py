@@ -81,7 +81,9 @@ def axe_violations(page, include=None):
     # A check on text can pass while the new page is still parsing; its stylesheet may not
     # apply yet, and a page judged without its CSS has 17-pixel links (target-size).
     page.wait_for_load_state("load")
-    page.evaluate(AXE_SOURCE)
+    # Once per document: a second run on the same page (at another width) reuses it.
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE)
     return page.evaluate(
         """async ([tags, include]) => {
             // Judge the page as it settles, not half-way through a fade-in. Long or
