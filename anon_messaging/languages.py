@@ -16,7 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import translate_url
 from django.utils.translation import get_language, get_language_info
-from wagtail.models import Locale
+from wagtail.models import Locale, Page
 
 # The site's locales ({id: language code}) in the cache, so that serving a page in its
 # language costs no query; any change to a locale drops it.
@@ -60,6 +60,24 @@ def page_language(page):
         return None
     code = locale_codes().get(locale_id) or locale_codes(refresh=True).get(locale_id)
     return code or page.locale.language_code
+
+
+# What a link to a page needs of it: its address (``get_url``), whether it is live, its
+# language and its translations. A page read only to be linked to reads these columns
+# alone (``only``), not the forty-odd of a page; any other field would cost a query.
+LINK_FIELDS = ("id", "url_path", "live", "locale", "translation_key")
+
+
+def translations_in(pages, locale_id):
+    """``{translation_key: Page}``: the translations of ``pages`` in the locale
+    ``locale_id`` (live or not), read in one query however many pages there are (what
+    ``get_translation_or_none`` gives for each), with the ``LINK_FIELDS`` only; a page
+    with no translation there is left out."""
+    keys = {page.translation_key for page in pages}
+    if not keys or locale_id is None:
+        return {}
+    found = Page.objects.filter(translation_key__in=keys, locale_id=locale_id)
+    return {page.translation_key: page for page in found.only(*LINK_FIELDS)}
 
 
 # Only these are sent on to the page's own address: a form sent to another language's
@@ -142,14 +160,15 @@ def language_links(page, request):
         return []
     if len(locale_codes()) < 2:
         return []  # a site in one language: nothing to look up
-    translations = page.get_translations(inclusive=True).live().select_related("locale")
+    # Each translation's language from the cached locales (page_language), not a join.
+    translations = page.get_translations(inclusive=True).live().only(*LINK_FIELDS)
     order = [code.lower() for code, _name in settings.LANGUAGES]
     links = []
     for translation in translations:
         url = translation.get_url(request)
         if not url:
             continue
-        code = translation.locale.language_code
+        code = page_language(translation)
         links.append(
             LanguageLink(
                 code=code,

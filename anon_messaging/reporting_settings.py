@@ -10,6 +10,7 @@ admin's settings form, the demo's seed, a site's own set-up.
 from dataclasses import dataclass
 
 from django.conf import settings as django_settings
+from django.db.models import Q
 from wagtail.models import Site
 
 from . import languages
@@ -114,14 +115,30 @@ def footer_links(request, site_id=None):
         settings = for_request(request, site_id)
         links = []
         if settings.pk:
-            rows = ReportingFooterLink.objects.filter(settings=settings).select_related("page")
-            rows = list(rows.order_by("sort_order", "pk"))
+            rows = ReportingFooterLink.objects.filter(settings_id=settings.pk)
             locale_id = languages.locale_id_for(None) if languages.i18n_enabled() else None
+            if locale_id is not None:
+                # Only the rows that may be shown: the language's own and those of none.
+                rows = rows.filter(Q(locale_id=locale_id) | Q(locale_id__isnull=True))
+            rows = rows.select_related("page").only(
+                "label", "url", "locale", *(f"page__{name}" for name in languages.LINK_FIELDS)
+            )
+            rows = list(rows.order_by("sort_order", "pk"))
+            translations = {}
             if locale_id is not None:
                 # The links of the page's language, where it has links of its own; else
                 # the links given for no language in particular.
                 own = [row for row in rows if row.locale_id == locale_id]
                 rows = own or [row for row in rows if row.locale_id is None]
+                # The linked pages in the language of the page showing them, in one query.
+                translations = languages.translations_in(
+                    [
+                        row.page
+                        for row in rows
+                        if row.page_id is not None and row.page.locale_id != locale_id
+                    ],
+                    locale_id,
+                )
             for row in rows:
                 if row.page_id is None:
                     if row.url:
@@ -130,7 +147,7 @@ def footer_links(request, site_id=None):
                 page = row.page
                 if locale_id is not None and page.locale_id != locale_id:
                     # The linked page in the language of the page showing it, if it has one.
-                    translated = page.get_translation_or_none(locale_id)
+                    translated = translations.get(page.translation_key)
                     if translated is not None and translated.live:
                         page = translated
                 url = page.get_url(request) if page.live else None

@@ -90,7 +90,7 @@ def _home_page(site, page):
     root = site.root_page
     locale_id = getattr(page, "locale_id", None)
     if languages.i18n_enabled() and locale_id is not None and locale_id != root.locale_id:
-        translated = root.get_translation_or_none(locale_id)
+        translated = languages.translations_in([root], locale_id).get(root.translation_key)
         if translated is not None and translated.live:
             return translated
     return root
