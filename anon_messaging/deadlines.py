@@ -111,13 +111,17 @@ def _site_id(site):
     return site if isinstance(site, int) or site is None else site.pk
 
 
-def policy_for_site(site):
-    """The cached deadline policy of a site (a ``Site``, its id, or None for defaults)."""
+def policy_for_site(site, site_settings=None):
+    """The cached deadline policy of a site (a ``Site``, its id, or None for defaults).
+    ``site_settings``: the site's ``ReportingSettings`` where the caller has read them
+    already (a request's copy), so a policy not cached yet does not read them again."""
     site_id = _site_id(site)
     key = _CACHE_KEY.format(site_id)
     policy = cache.get(key)
     if policy is None:
-        policy = policy_from_settings(reporting_settings.for_site(site_id))
+        if site_settings is None:
+            site_settings = reporting_settings.for_site(site_id)
+        policy = policy_from_settings(site_settings)
         cache.set(key, policy, get_setting("DEADLINES_CACHE_SECONDS"))
     return policy
 
@@ -202,9 +206,11 @@ def due_phrase(moment, tz, *, precise=True, now=None):
     return gettext("by the end of %(day)s") % {"day": day_text}
 
 
-def due_phrase_for_site(moment, site, *, precise=True, now=None):
-    """``due_phrase`` in the time zone of ``site`` (a ``Site``, its id, or None)."""
-    return due_phrase(moment, policy_for_site(site).tz, precise=precise, now=now)
+def due_phrase_for_site(moment, site, *, precise=True, now=None, site_settings=None):
+    """``due_phrase`` in the time zone of ``site`` (a ``Site``, its id, or None);
+    ``site_settings`` as for ``policy_for_site``."""
+    policy = policy_for_site(site, site_settings)
+    return due_phrase(moment, policy.tz, precise=precise, now=now)
 
 
 # --- Which cases are due ---------------------------------------------------------------

@@ -140,7 +140,11 @@ def reply_expected(context, case, now=None):
     in_hours = bool(site_settings.response_working_hours)
     return SimpleNamespace(
         phrase=deadlines.due_phrase_for_site(
-            case.response_due_at, case.site_id, precise=in_hours, now=now
+            case.response_due_at,
+            case.site_id,
+            precise=in_hours,
+            now=now,
+            site_settings=site_settings,
         ),
         late=case.response_due_at <= now,
     )
