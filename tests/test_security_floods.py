@@ -18,8 +18,10 @@ from argon2 import PasswordHasher
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.core.signals import got_request_exception
 from django.db import connection
 from django.test import Client
+from django.test.client import ClientHandler
 from django.utils import timezone
 
 from anon_messaging import cases, codes, tasks, throttle
@@ -87,6 +89,53 @@ def verifications(monkeypatch):
     return seen
 
 
+class FloodClient(Client):
+    """Django's test client for requests sent from many threads at once.
+
+    Each request goes through the same handler, middleware and view as with ``Client`` and
+    gets the same response. Left out are two things the test client does besides, which
+    these tests never read and which, under threads, cost about half of a flood's time:
+
+    - recording the templates a response rendered: ``Client`` connects a receiver of
+      ``template_rendered`` that copies each template's context, and every request's
+      receiver hears every thread's templates, so with 32 requests at once each context was
+      copied 32 times (``response.context`` and ``.templates`` are not set here);
+    - loading the middleware for each new client: the requests share one handler, loaded
+      once for the test (``flood_handler``), as a server's threads share theirs.
+    """
+
+    shared_handler = None
+
+    def __init__(self, **defaults):
+        super().__init__(**defaults)
+        self.handler = self.shared_handler
+
+    def request(self, **request):
+        environ = self._base_environ(**request)
+        # An exception in the view is raised here, as Client raises it.
+        exception_uid = f"request-exception-{id(request)}"
+        got_request_exception.connect(self.store_exc_info, dispatch_uid=exception_uid)
+        try:
+            response = self.handler(environ)
+        finally:
+            got_request_exception.disconnect(dispatch_uid=exception_uid)
+        self.check_exception(response)
+        response.client = self
+        response.request = request
+        if response.cookies:
+            self.cookies.update(response.cookies)
+        return response
+
+
+@pytest.fixture(autouse=True)
+def flood_handler(monkeypatch):
+    """One handler for the test's FloodClients, its middleware loaded before any thread
+    starts (threads loading it at once would each fill the same lists)."""
+    handler = ClientHandler(enforce_csrf_checks=False)
+    handler.load_middleware()
+    monkeypatch.setattr(FloodClient, "shared_handler", handler)
+
+
 def all_at_once(requests_to_send, workers=32):
     """Run the callables ``workers`` at a time, each batch released together by a barrier.
 
@@ -117,7 +166,7 @@ def all_at_once(requests_to_send, workers=32):
 
 def log_in_from(address, code):
     def send():
-        response = Client().post(MESSAGING, {"code": code}, REMOTE_ADDR=address)
+        response = FloodClient().post(MESSAGING, {"code": code}, REMOTE_ADDR=address)
         return response.status_code, response.content.decode(), response.get("Retry-After")
 
     return send
@@ -217,7 +266,7 @@ def test_reports_with_codes_are_capped_per_address_with_a_kind_message(demo):
 
 @transactional
 def test_forty_reports_at_once_without_submission_tokens_store_nothing(demo):
-    client = Client(REMOTE_ADDR="203.0.113.42")
+    client = FloodClient(REMOTE_ADDR="203.0.113.42")
     client.get(ANONYMOUS_FORM)  # one CSRF token for all, as the tester reused one
     before = Case.objects.count()
 
