@@ -5,6 +5,9 @@ the run's demo template (migrated, then seeded with ``seed_demo``; a SQLite file
 PostgreSQL a database dropped afterwards, see tests/databases.py), with a copy of the
 attachment files seeding stored. The browser tests
 drive it with Chromium; the flood tests send it many requests at once.
+
+runserver is started through tests/runserver.py, which only gives it a listen queue long
+enough for a flood's simultaneous connections.
 """
 
 import contextlib
@@ -20,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests import databases
-from tests.databases import MANAGE_PY, REPO_ROOT
+from tests.databases import REPO_ROOT
 
 
 def free_port():
@@ -134,7 +137,8 @@ def served_example_site(tmp_dir, shared_dir, purpose, extra_env=None):
             process = subprocess.Popen(  # noqa: S603 - our own manage.py with fixed arguments
                 [
                     sys.executable,
-                    str(MANAGE_PY),
+                    "-m",
+                    "tests.runserver",
                     "runserver",
                     f"127.0.0.1:{port}",
                     "--noreload",

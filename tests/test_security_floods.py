@@ -388,8 +388,9 @@ def test_a_worker_under_50_simultaneous_log_ins_stays_within_its_bound(
 
         def attempt(address):
             def send():
-                # runserver's listen queue is short: a refused connection is tried again,
-                # as a browser would, so all 50 reach the server.
+                # A connection the server drops is tried again, as a browser would, so all
+                # 50 reach the server (its listen queue, tests/served_site.py, is long
+                # enough that none should be).
                 for _try in range(20):
                     try:
                         response = requests.post(
