@@ -44,11 +44,19 @@ def logged_in(user):
     return client
 
 
-def editor_data(client, page, *questions, action=None, **changes):
-    """The page editor's form as it stands, with ``questions`` added and ``changes`` made."""
+def editor_form(client, page):
+    """The page editor's form as it stands: what the browser would send unchanged."""
     response = client.get(page_edit_url(page))
     assert response.status_code == 200
-    data = form_data(response)
+    return form_data(response)
+
+
+def editor_data(client, page, *questions, action=None, form=None, **changes):
+    """The page editor's form as it stands, with ``questions`` added and ``changes`` made.
+
+    ``form``: the form as ``client`` already read it (``editor_form``), when nothing has
+    been saved since (a refused save changes nothing), rather than reading it again."""
+    data = dict(form) if form is not None else editor_form(client, page)
     for label, field_type in questions:
         add_question(data, label, field_type, required=True)
     data.update(changes)
@@ -163,7 +171,10 @@ def test_someone_allowed_confirms_with_a_reason_recorded_in_the_pages_history(pe
     confirmer = logged_in(people["confirmer"])
     label = "Your student number (only if you want us to check your records)"
 
-    without_reason = editor_data(confirmer, page, (label, "singleline"), action="action-publish")
+    form = editor_form(confirmer, page)
+    without_reason = editor_data(
+        confirmer, page, (label, "singleline"), action="action-publish", form=form
+    )
     response = confirmer.post(page_edit_url(page), without_reason)
     assert response.status_code == 200
     assert "Give the reason this anonymous form must ask who the reporter is" in (
@@ -177,6 +188,7 @@ def test_someone_allowed_confirms_with_a_reason_recorded_in_the_pages_history(pe
         page,
         (label, "singleline"),
         action="action-publish",
+        form=form,  # the refusal saved nothing: the same form
         identity_confirmation=reason,
     )
     assert confirmer.post(page_edit_url(page), with_reason).status_code == 302
@@ -265,9 +277,15 @@ def test_the_words_are_a_setting(people, settings):
     settings.ANON_MESSAGING = {**settings.ANON_MESSAGING, "IDENTITY_WORDS": {"en": ["matric"]}}
     page = anonymous_form_page()
     client = logged_in(people["moderator"])
-    refused = editor_data(client, page, ("Your matric", "singleline"), action="action-publish")
+    form = editor_form(client, page)
+    refused = editor_data(
+        client, page, ("Your matric", "singleline"), action="action-publish", form=form
+    )
     assert client.post(page_edit_url(page), refused).status_code == 200
-    allowed = editor_data(client, page, ("Your email", "singleline"), action="action-publish")
+    # Refused, nothing was saved: the same form, with the other question.
+    allowed = editor_data(
+        client, page, ("Your email", "singleline"), action="action-publish", form=form
+    )
     assert client.post(page_edit_url(page), allowed).status_code == 302
 
 
