@@ -50,6 +50,25 @@ def form_data(response, form_id=None):
     return data
 
 
+_FORMS_READ = {}
+
+
+def form_read_once(client, url, state):
+    """``form_data`` of ``url`` as ``client`` reads it: read through the admin (a GET, which
+    must answer 200) the first time for ``state``, a copy of that read after.
+
+    For the variations of one parametrised test, which each start from the same database
+    and post their own change to the same unchanged form: reading it once is enough.
+    ``state`` must name everything the form could differ by (the test, who reads it, the
+    revision or the rows it edits), so that a form that could differ is read again."""
+    key = (url, *state)
+    if key not in _FORMS_READ:
+        response = client.get(url)
+        assert response.status_code == 200
+        _FORMS_READ[key] = form_data(response)
+    return dict(_FORMS_READ[key])
+
+
 def page_edit_url(page):
     return f"/admin/pages/{page.pk}/edit/"
 

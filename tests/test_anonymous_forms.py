@@ -18,7 +18,13 @@ from wagtail.models import PageLogEntry
 
 from anon_messaging import audit
 from anon_messaging.pages import ReportFormField, ReportFormPage
-from tests.admin_forms import add_question, anonymous_form_page, form_data, page_edit_url
+from tests.admin_forms import (
+    add_question,
+    anonymous_form_page,
+    form_data,
+    form_read_once,
+    page_edit_url,
+)
 from tests.admin_support import make_user
 from tests.reporter_journey import ANONYMOUS_FORM, CONTACT_FORM
 
@@ -33,6 +39,20 @@ def people(demo_site):
     moderator = make_user("mona", groups=["Moderators"])
     confirmer = make_user("carl", groups=["Moderators"], permissions=[CONFIRM])
     return {"editor": "editor", "moderator": moderator, "confirmer": confirmer}
+
+
+@pytest.fixture
+def editor_form_once(request):
+    """``editor_form`` for the variations of a parametrised test: each starts from the same
+    demo and adds its own question to the form it reads, so the form is read through the
+    editor once; another reader or another revision of the page is read again."""
+
+    def read(client, user, page):
+        revision = page.latest_revision
+        state = (request.node.originalname, user.username, revision.pk, revision.created_at)
+        return form_read_once(client, page_edit_url(page), state)
+
+    return read
 
 
 def logged_in(user):
@@ -79,10 +99,13 @@ def live_labels(page):
 
 
 @pytest.mark.parametrize("field_type", ["email", "url", "hidden"])
-def test_an_identity_question_type_cannot_be_added_even_to_a_draft(people, field_type):
+def test_an_identity_question_type_cannot_be_added_even_to_a_draft(
+    people, editor_form_once, field_type
+):
     page = anonymous_form_page()
     client = logged_in(people["confirmer"])
-    data = editor_data(client, page, ("Anything else?", field_type))  # a draft save
+    form = editor_form_once(client, people["confirmer"], page)
+    data = editor_data(client, page, ("Anything else?", field_type), form=form)  # a draft save
 
     response = client.post(page_edit_url(page), data)
 
@@ -247,10 +270,11 @@ def test_publishing_a_flagged_draft_outside_the_editor_is_refused(people):
         ("Renamed team", False),  # a word inside another is not the word
     ],
 )
-def test_which_labels_ask_who_the_reporter_is(people, label, flagged):
+def test_which_labels_ask_who_the_reporter_is(people, editor_form_once, label, flagged):
     page = anonymous_form_page()
     client = logged_in(people["moderator"])
-    data = editor_data(client, page, (label, "singleline"), action="action-publish")
+    form = editor_form_once(client, people["moderator"], page)
+    data = editor_data(client, page, (label, "singleline"), action="action-publish", form=form)
     response = client.post(page_edit_url(page), data)
     assert (response.status_code == 200) is flagged
     assert (label in live_labels(page)) is not flagged
