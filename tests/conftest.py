@@ -1,3 +1,4 @@
+import gc
 import io
 import os
 import shutil
@@ -100,6 +101,13 @@ def pytest_collection_modifyitems(items):
         return 2 + len(shared_names)
 
     items.sort(key=order)
+
+
+def pytest_collection_finish(session):
+    """Everything imported by now (Django, Wagtail, the test modules) lives for the whole
+    run: moved out of the garbage collector's reach, the collections that run between tests
+    no longer walk it (a fifth of a module's CPU time before)."""
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
