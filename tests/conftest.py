@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.utils import translation
+from pytest_django.fixtures import validate_django_db
 
 from tests import databases, factories
 from tests.shared_data import BUILDERS, SharedData, shared, shared_name
@@ -128,12 +129,18 @@ def pytest_sessionfinish(session):
         databases.drop_postgres_template(session.config._tmp_path_factory.getbasetemp())
 
 
+COMMITTING_FIXTURES = {"transactional_db", "django_db_reset_sequences", "live_server"}
+
+
 def commits(item):
-    """Whether the test's writes are committed (pytest-django's transactional tests)."""
+    """Whether the test's writes are committed: pytest-django's own rule for a transactional
+    test (a django_db mark with transaction or reset_sequences, or a committing fixture)."""
     marker = item.get_closest_marker("django_db")
-    return bool(
-        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
-    ) or not {"transactional_db", "live_server"}.isdisjoint(item.fixturenames)
+    if marker is not None:
+        transaction_asked, reset_sequences, *_rest = validate_django_db(marker)
+        if transaction_asked or reset_sequences:
+            return True
+    return not COMMITTING_FIXTURES.isdisjoint(item.fixturenames)
 
 
 @pytest.fixture(autouse=True)

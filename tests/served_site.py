@@ -3,8 +3,8 @@
 ``manage.py runserver`` on a free localhost port, on a database of its own: a copy of
 the run's demo template (migrated, then seeded with ``seed_demo``; a SQLite file, or on
 PostgreSQL a database dropped afterwards, see tests/databases.py), with a copy of the
-attachment files seeding stored. The browser tests
-drive it with Chromium; the flood tests send it many requests at once.
+attachment files seeding stored. The browser tests drive it with Chromium; the flood
+tests send it many requests at once.
 
 runserver is started through tests/runserver.py, which only gives it a listen queue long
 enough for a flood's simultaneous connections.
