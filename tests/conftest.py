@@ -104,6 +104,14 @@ def pytest_collection_modifyitems(items):
     items.sort(key=order)
 
 
+def pytest_configure(config):
+    """On SQLite, keep the migrated and demo templates between runs in pytest's cache
+    (tests/databases.py); there is none under ``-p no:cacheprovider``."""
+    cache = getattr(config, "cache", None)
+    if cache is not None and databases.on_sqlite():
+        databases.use_cache(cache.mkdir("anon_messaging-databases"))
+
+
 def pytest_collection_finish(session):
     """Everything imported by now (Django, Wagtail, the test modules) lives for the whole
     run: moved out of the garbage collector's reach, the collections that run between tests

@@ -18,6 +18,15 @@ In the same way a second template holds the demo (``manage.py seed_demo`` on a c
 first, its attachment files beside it), for the served sites and for the tests that commit
 and need the demo.
 
+On SQLite, both templates are also kept between runs in pytest's cache directory
+(``.pytest_cache``, see ``use_cache``), under a key made of everything that decides what
+they hold: the day, Python and every installed distribution's version, and the content of
+the app, the example site, the tests' settings and test app, and this module. A run whose
+key has a copy takes it instead of migrating and seeding (about twelve seconds here, in
+which the run's other workers had only waited); a change to any of those builds them
+again. ``--cache-clear`` empties the cache first; ``-p no:cacheprovider`` runs without it.
+PostgreSQL's templates are built for each run.
+
 A test that commits (``committing()``) cannot be rolled back; after it Django empties every
 table. On SQLite the next one starts from a copy of the migrated template
 (tests/conftest.py: ``committed_database``), which takes milliseconds; on PostgreSQL
@@ -29,6 +38,10 @@ runs, while it runs; everything else about creating the test database (serialisi
 for the tests that roll back to it, for one) is pytest-django's and Django's.
 """
 
+import datetime
+import functools
+import hashlib
+import importlib.metadata
 import os
 import shutil
 import sqlite3
@@ -47,6 +60,12 @@ POSTGRES_MARKER = "postgres-template.txt"
 SQLITE_DEMO_TEMPLATE = "demo.sqlite3"
 POSTGRES_DEMO_MARKER = "postgres-demo-template.txt"
 DEMO_FILES = "demo-attachments"
+# What the templates are made from (see template_key), and what under them is not.
+TEMPLATE_SOURCES = ("anon_messaging", "example_site", "tests/testapp", "tests/settings.py")
+NOT_TEMPLATE_SOURCES = {"__pycache__", "db.sqlite3", "media", "private", "static"}
+
+# Where the SQLite templates are kept between runs (use_cache), or None.
+_template_cache = None
 
 
 def on_sqlite():
@@ -112,14 +131,97 @@ def postgres(admin_url, statement, *names):
         conn.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
 
 
+def use_cache(directory):
+    """Keep the SQLite templates between runs in ``directory`` (tests/conftest.py gives the
+    pytest cache's), one subdirectory per ``template_key``."""
+    global _template_cache
+    _template_cache = Path(directory)
+
+
+def _template_files():
+    for name in TEMPLATE_SOURCES:
+        top = REPO_ROOT / name
+        if top.is_file():
+            yield top
+            continue
+        for path in top.rglob("*"):
+            parts = set(path.relative_to(top).parts)
+            if path.is_file() and parts.isdisjoint(NOT_TEMPLATE_SOURCES) and path.suffix != ".pyc":
+                yield path
+    yield Path(__file__)
+
+
+@functools.cache
+def template_key():
+    """A digest of everything the templates are made from. The day is part of it because the
+    demo's cases are dated from when they were seeded, as the schedules' first runs are."""
+    digest = hashlib.sha256()
+    digest.update(f"{datetime.date.today()}\n{sys.version}\n".encode())
+    distributions = importlib.metadata.distributions()
+    versions = {(dist.metadata["Name"] or "", dist.version) for dist in distributions}
+    for name, version in sorted(versions):
+        digest.update(f"{name}=={version}\n".encode())
+    for path in sorted(_template_files()):
+        digest.update(f"{path.relative_to(REPO_ROOT)}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:20]
+
+
+def _cached(name):
+    """The path of ``name`` in the template cache under this run's key, or None (no cache)."""
+    if _template_cache is None:
+        return None
+    return _template_cache / template_key() / name
+
+
+def _restore(name, destination):
+    """Copy ``name`` from the template cache to ``destination``; whether it was there."""
+    cached = _cached(name)
+    if cached is None or not cached.exists():
+        return False
+    if cached.is_dir():
+        shutil.rmtree(destination, ignore_errors=True)
+        shutil.copytree(cached, destination)
+    else:
+        shutil.copyfile(cached, destination)
+    return True
+
+
+def _keep(source, name):
+    """Copy ``source`` into the template cache as ``name`` (a file or a directory), where
+    another run finds it whole or not at all; entries of other keys are removed."""
+    cached = _cached(name)
+    if cached is None:
+        return
+    for stale in _template_cache.glob("*"):
+        if stale.name != cached.parent.name:
+            shutil.rmtree(stale, ignore_errors=True)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+    if source.is_dir():
+        shutil.copytree(source, partial)
+    else:
+        shutil.copyfile(source, partial)
+    try:
+        partial.rename(cached)
+    except OSError:  # another run kept it first
+        if partial.is_dir():
+            shutil.rmtree(partial, ignore_errors=True)
+        else:
+            partial.unlink()
+
+
 def sqlite_template(directory):
-    """The path of this run's migrated SQLite database, built by the first to ask."""
+    """The path of this run's migrated SQLite database, built by the first to ask (or taken
+    from the template cache)."""
     path = directory / SQLITE_TEMPLATE
     with FileLock(f"{path}.lock"):
         if not path.exists():
             building = directory / f"{SQLITE_TEMPLATE}.building"
             building.unlink(missing_ok=True)
-            manage(["migrate", "--noinput"], f"sqlite:///{building}", directory / "migrate.log")
+            if not _restore(SQLITE_TEMPLATE, building):
+                manage(["migrate", "--noinput"], f"sqlite:///{building}", directory / "migrate.log")
+                _keep(building, SQLITE_TEMPLATE)
             building.rename(path)
     return path
 
@@ -159,13 +261,20 @@ def seed_demo(database_url, directory):
 
 def sqlite_demo_template(directory):
     """The path of this run's migrated SQLite database with the demo seeded in it (``seed_demo``,
-    as a new installation's demo is seeded), built by the first to ask."""
+    as a new installation's demo is seeded), built by the first to ask (or taken from the
+    template cache, with its attachment files)."""
     path = directory / SQLITE_DEMO_TEMPLATE
     with FileLock(f"{path}.lock"):
         if not path.exists():
             building = directory / f"{SQLITE_DEMO_TEMPLATE}.building"
-            shutil.copyfile(sqlite_template(directory), building)
-            seed_demo(f"sqlite:///{building}", directory)
+            if not (
+                _restore(SQLITE_DEMO_TEMPLATE, building)
+                and _restore(DEMO_FILES, demo_files(directory))
+            ):
+                shutil.copyfile(sqlite_template(directory), building)
+                seed_demo(f"sqlite:///{building}", directory)
+                _keep(demo_files(directory), DEMO_FILES)
+                _keep(building, SQLITE_DEMO_TEMPLATE)
             building.rename(path)
     return path
 

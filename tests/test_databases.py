@@ -1,0 +1,95 @@
+"""The templates a run copies its databases from, kept between runs (tests/databases.py).
+
+A template taken from the cache when it should have been built again would run the
+suite against a stale schema or demo; these tests pin down when it is taken and what
+decides that.
+"""
+
+import sqlite3
+import sys
+from pathlib import Path
+
+from django.apps import apps
+
+from tests import databases
+
+
+def built_by(log):
+    """A stand-in for ``manage.py migrate`` that records each call and makes a one-table
+    database, so that the cache's rules are tested without ten seconds of migrating."""
+
+    def manage(args, database_url, log_path, extra_env=None):
+        log.append(args)
+        path = database_url.removeprefix("sqlite:///")
+        with sqlite3.connect(path) as connection:
+            connection.execute("CREATE TABLE built (number INTEGER)")
+            connection.execute("INSERT INTO built VALUES (?)", (len(log),))
+        connection.close()
+
+    return manage
+
+
+def built_number(path):
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("SELECT number FROM built").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_a_kept_template_is_copied_by_the_next_run_and_built_again_when_the_key_changes(
+    tmp_path, monkeypatch
+):
+    calls = []
+    monkeypatch.setattr(databases, "manage", built_by(calls))
+    monkeypatch.setattr(databases, "_template_cache", tmp_path / "cache")
+    monkeypatch.setattr(databases, "template_key", lambda: "first")
+
+    first_run = tmp_path / "run1"
+    first_run.mkdir()
+    assert built_number(databases.sqlite_template(first_run)) == 1
+    assert calls == [["migrate", "--noinput"]]
+    assert (tmp_path / "cache" / "first" / databases.SQLITE_TEMPLATE).exists()
+
+    # The next run with the same key copies it: nothing is migrated.
+    second_run = tmp_path / "run2"
+    second_run.mkdir()
+    assert built_number(databases.sqlite_template(second_run)) == 1
+    assert len(calls) == 1
+
+    # Anything in the key changed: built again, and the old one is not kept.
+    monkeypatch.setattr(databases, "template_key", lambda: "second")
+    third_run = tmp_path / "run3"
+    third_run.mkdir()
+    assert built_number(databases.sqlite_template(third_run)) == 2
+    assert len(calls) == 2
+    assert [path.name for path in (tmp_path / "cache").iterdir()] == ["second"]
+
+
+def test_without_a_cache_each_run_builds_its_own(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(databases, "manage", built_by(calls))
+    monkeypatch.setattr(databases, "_template_cache", None)
+    for number in (1, 2):
+        run = tmp_path / f"run{number}"
+        run.mkdir()
+        assert built_number(databases.sqlite_template(run)) == number
+    assert len(calls) == 2
+
+
+def test_the_key_reads_every_migration_and_setting_in_the_checkout():
+    read = set(databases._template_files())
+    # Installed distributions (the virtualenv may be inside the checkout) count by version.
+    migration_files = [
+        path
+        for config in apps.get_app_configs()
+        if Path(config.path).is_relative_to(databases.REPO_ROOT)
+        and not Path(config.path).is_relative_to(sys.prefix)
+        for path in (Path(config.path) / "migrations").glob("*.py")
+    ]
+    # The app's, the example site's and the test app's.
+    assert len({path.parent for path in migration_files}) >= 3
+    assert not set(migration_files) - read
+    assert databases.REPO_ROOT / "tests" / "settings.py" in read
+    assert Path(databases.__file__) in read
+    assert databases.REPO_ROOT / "anon_messaging" / "schedules.py" in read
