@@ -8,9 +8,13 @@ installation is migrated, then ``seed_demo``). Each xdist worker that runs brows
 tests has its own served site and its own Chromium.
 
 Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; Playwright's
-own browser download is never used. Every request that would leave localhost is
-stopped in the browser, so a page that tries to load something from elsewhere
-is caught, and nothing is fetched from the network.
+own browser download is never used. No host name resolves in it (only the site's
+127.0.0.1 is reached), so nothing is fetched from the network, and every request for
+another host is recorded: a page that tries to load something from elsewhere fails
+its test. The neutral site the quick exit leaves for is answered, in the sessions
+that ask for it, by a stand-in page. (Playwright's routing, which answers it, turns
+the browser's cache off, so it is not set up for every session: every page would
+then fetch and compile all its styles and scripts again.)
 """
 
 import contextlib
@@ -33,6 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Every host name fails to resolve: requests leave for nowhere but 127.0.0.1.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 # The seeded site's quick-exit address; the browser is answered with a stand-in page.
 QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
@@ -106,13 +112,23 @@ class Sessions:
         self.site_url = site_url
         self.opened = []
 
-    def open(self, *, javascript=True, width=1280, height=900, clipboard=False, check_console=True):
+    def open(
+        self,
+        *,
+        javascript=True,
+        width=1280,
+        height=900,
+        clipboard=False,
+        check_console=True,
+        neutral_site=False,
+    ):
         """A fresh browser context (no cookies, no history) and a page in it.
 
         ``javascript`` False is the no-JavaScript journey; ``clipboard`` grants
         clipboard access; ``check_console`` fails the test on a JavaScript error or
         a blocked resource (on by default; the Wagtail admin's own scripts are not
-        ours to judge).
+        ours to judge); ``neutral_site`` answers the quick exit's address with a
+        stand-in page.
         """
         context = self.browser.new_context(
             base_url=self.site_url,
@@ -126,21 +142,22 @@ class Sessions:
         page = context.new_page()
         session = Session(context, page, self.site_url, check_console)
 
-        def leave_localhost(route):
-            url = route.request.url
-            session.external_requests.append(url)
-            if url.startswith(QUICK_EXIT_URL):
-                route.fulfill(
+        elsewhere = re.compile(r"^(?!" + re.escape(self.site_url) + r"/)https?://")
+
+        def record_elsewhere(request):
+            if elsewhere.match(request.url):
+                session.external_requests.append(request.url)
+
+        context.on("request", record_elsewhere)
+        if neutral_site:
+            context.route(
+                QUICK_EXIT_URL,
+                lambda route: route.fulfill(
                     status=200,
                     content_type="text/html",
                     body="<!doctype html><title>Weather</title><h1>Weather</h1>",
-                )
-            else:
-                route.abort()
-
-        context.route(
-            re.compile(r"^(?!" + re.escape(self.site_url) + r"/)https?://"), leave_localhost
-        )
+                ),
+            )
 
         def console_error(message):
             # Error statuses are judged below, from the responses themselves: a page

@@ -132,7 +132,7 @@ def assert_left_for_neutral_site(session, *, came_from):
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_quick_exit_link_leaves_for_a_neutral_site(open_session, javascript):
-    session = open_session(javascript=javascript)
+    session = open_session(javascript=javascript, neutral_site=True)
     page = session.page
     page.goto("/")
     page.goto("/report/anonymous/")
@@ -147,7 +147,7 @@ def test_quick_exit_link_leaves_for_a_neutral_site(open_session, javascript):
 
 
 def test_quick_exit_escape_three_times(open_session):
-    session = open_session()
+    session = open_session(neutral_site=True)
     page = session.page
     page.goto("/")
     page.goto("/report/anonymous/")
