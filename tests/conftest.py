@@ -12,7 +12,7 @@ from django.utils import translation
 from pytest_django.fixtures import validate_django_db
 
 from tests import databases, factories
-from tests.shared_data import BUILDERS, SharedData, shared, shared_name
+from tests.shared_data import BUILDERS, NOT_SHARED, SharedData, shared, shared_name
 
 # Under pytest-xdist (scripts/test: -n auto --dist loadgroup) each browser test module runs on
 # one worker, as one unit: its tests share a module's state (the accessibility walk, say), and a
@@ -241,12 +241,12 @@ def shared_data_store(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def shared_data(request, attachment_root, fresh_cache, site_language):
     """For a test that asks for a ``@shared`` fixture (tests/shared_data.py): its value, built
-    by the first test of a run of them and kept for the next; None for any other test, and
-    for a test that commits (which builds its own). Autouse so that it comes before the
+    by the first test of a run of them and kept for the next; ``NOT_SHARED`` for any other
+    test, and for a test that commits (which builds its own). Autouse so that it comes before the
     test's own transaction (pytest-django's ``db``), which is a savepoint inside this one."""
     name = shared_name(request.node)
     if name is None or commits(request.node):
-        yield None
+        yield NOT_SHARED
         return
     store = request.getfixturevalue("shared_data_store")
     if store.name != name:

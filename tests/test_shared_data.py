@@ -1,10 +1,32 @@
 """Data built once for many tests (tests/shared_data.py) comes back as built for each test."""
 
+import os
+
+import pytest
 from django.db import connection, transaction
 from wagtail.models import Page
 
 from tests import databases, factories
-from tests.shared_data import SharedData
+from tests.shared_data import SharedData, shared
+
+# The tests (by pytest's PYTEST_CURRENT_TEST) during whose set-up ``nothing_built`` was built.
+BUILDINGS = []
+
+
+@shared
+def nothing_built():
+    """Shared data whose builder returns nothing, as ``demo_site``'s does."""
+    BUILDINGS.append(os.environ["PYTEST_CURRENT_TEST"].rsplit(" ", 1)[0])
+
+
+@pytest.mark.parametrize("turn", [1, 2])
+def test_data_whose_builder_returns_nothing_is_built_once_for_a_run_of_tests(
+    nothing_built, turn, request
+):
+    """The first test of a run of them builds it, once, and the next takes it as built
+    (under xdist either may be the first on its worker)."""
+    assert nothing_built is None
+    assert BUILDINGS.count(request.node.nodeid) <= 1
 
 
 # Outside any transaction of pytest-django's, as the shared transaction is opened before
