@@ -167,7 +167,10 @@ def bucket_key(request, target=NO_CASE) -> str:
 
     One hash over both, so the cache does not even show that one address tried two cases.
     """
-    address = _client_address(request, _config())
+    return _bucket_digest(_client_address(request, _config()), target)
+
+
+def _bucket_digest(address: str, target) -> str:
     target_part = "-" if target is None else f"case:{target}"
     return salted_hmac(
         "anon_messaging.throttle.bucket", f"{address}|{target_part}", algorithm="sha256"
@@ -179,18 +182,19 @@ def _bucket_keys(digest: str) -> tuple[str, str]:
     return base + "failures", base + "last"
 
 
-def _address_digest(request, config) -> str:
+def _address_digest(address: str) -> str:
     """Keyed hash of the client address alone, for the per-address cap."""
-    return salted_hmac(
-        "anon_messaging.throttle.address", _client_address(request, config), algorithm="sha256"
-    ).hexdigest()
+    return salted_hmac("anon_messaging.throttle.address", address, algorithm="sha256").hexdigest()
 
 
-def _window_key(kind: str, who, window: int) -> str:
+def _window_keys(kind: str, who):
+    """A cap's key function: the key of its counter in each window number. Whatever is
+    hashed is hashed once, here, not again for each window an attempt looks at."""
     # A case's cap is keyed by a hash too, so the cache does not list which cases were tried.
     if kind == "case":
         who = salted_hmac("anon_messaging.throttle.case", str(who), algorithm="sha256").hexdigest()
-    return f"{_KEY_PREFIX}{kind}:{who}:{window}"
+    prefix = f"{_KEY_PREFIX}{kind}:{who}:"
+    return lambda window: f"{prefix}{window}"
 
 
 def _bucket_expiry(config) -> int:
@@ -256,26 +260,16 @@ def _backoff_wait_until(values, failures_key, last_key, now, config) -> float:
     return now
 
 
-def _caps(request, target, config):
-    """The verification caps this attempt counts against: ``[(key function, limit)]``."""
-    address = _address_digest(request, config)
+def _caps(address, target, config):
+    """The verification caps an attempt from ``address`` (``_client_address``) for
+    ``target`` counts against: ``[(key function, limit)]``."""
     caps = [
-        (
-            lambda window: _window_key("address", address, window),
-            config["address_max_verifications"],
-        )
+        (_window_keys("address", _address_digest(address)), config["address_max_verifications"])
     ]
     if target is NO_CASE:
-        caps.append(
-            (
-                lambda window: _window_key("no-case", "all", window),
-                config["no_case_max_verifications"],
-            )
-        )
+        caps.append((_window_keys("no-case", "all"), config["no_case_max_verifications"]))
     else:
-        caps.append(
-            (lambda window: _window_key("case", target, window), config["case_max_verifications"])
-        )
+        caps.append((_window_keys("case", target), config["case_max_verifications"]))
     return [(key, limit) for key, limit in caps if limit]
 
 
@@ -293,13 +287,14 @@ def check_login(request, target=NO_CASE) -> ThrottleDecision:
     config = _config()
     cache = _cache(config)
     now = _now()
-    failures_key, last_key = _bucket_keys(bucket_key(request, target))
+    address = _client_address(request, config)
+    failures_key, last_key = _bucket_keys(_bucket_digest(address, target))
     values = cache.get_many([failures_key, last_key])
     wait_until = _backoff_wait_until(values, failures_key, last_key, now, config)
     if now < wait_until:
         return _refused(wait_until - now)
 
-    return _reserve(cache, _caps(request, target, config), config["verification_window"], now)
+    return _reserve(cache, _caps(address, target, config), config["verification_window"], now)
 
 
 def _reserve(cache, caps, window, now) -> ThrottleDecision:
@@ -309,14 +304,15 @@ def _reserve(cache, caps, window, now) -> ThrottleDecision:
     expiry = 2 * window + _EXPIRY_SLACK
     reserved = []
     for key, limit in caps:
-        count = _increment(cache, key(current), expiry)
-        reserved.append(key(current))
-        previous = cache.get(key(current - 1)) or 0
+        current_key, previous_key = key(current), key(current - 1)
+        count = _increment(cache, current_key, expiry)
+        reserved.append(current_key)
+        previous = cache.get(previous_key) or 0
         into = now - current * window
         if count + previous * (1 - into / window) > limit:
             for taken in reserved:
                 _decrement(cache, taken)
-            values = {key(current): count - 1, key(current - 1): previous}
+            values = {current_key: count - 1, previous_key: previous}
             return _refused(max(1.0, _seconds_below_ceiling(values, key, now, window, limit)))
     return ThrottleDecision(allowed=True, retry_after=0)
 
@@ -326,15 +322,15 @@ def release(request, target=NO_CASE) -> None:
     config = _config()
     cache = _cache(config)
     current = int(_now() // config["verification_window"])
-    for key, _limit in _caps(request, target, config):
+    for key, _limit in _caps(_client_address(request, config), target, config):
         _decrement(cache, key(current))
 
 
 def _code_issue_caps(request, config):
-    address = _address_digest(request, config)
+    address = _address_digest(_client_address(request, config))
     caps = [
-        (lambda window: _window_key("codes", address, window), config["address_max_code_issues"]),
-        (lambda window: _window_key("codes", "all", window), config["max_code_issues"]),
+        (_window_keys("codes", address), config["address_max_code_issues"]),
+        (_window_keys("codes", "all"), config["max_code_issues"]),
     ]
     return [(key, limit) for key, limit in caps if limit]
 
