@@ -88,7 +88,7 @@ class Attack:
         """One attempt from ``ip``. ``make_code()`` gives the code typed, made only for an
         attempt that goes through the page: most never do, and the throttle's answer does
         not depend on the code."""
-        probe = self.rf.post(MESSAGING, REMOTE_ADDR=ip)
+        probe = self.rf.generic("POST", MESSAGING, REMOTE_ADDR=ip)
         decision = throttle.check_login(probe, self.target)
         if decision.allowed:
             # A peek only: give the reservation back, so the page's own attempt takes it.
