@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -332,14 +333,14 @@ def test_a_throttle_cache_missing_from_caches_is_an_error_without_deploy(setting
     assert "Add a cache named 'counters' to CACHES" in errors[0].hint
 
 
-# Django warns that overriding DATABASES can surprise; these checks only read the setting,
-# and no query runs under it.
-DATABASES_READ_ONLY = pytest.mark.filterwarnings(
-    "ignore:Overriding setting DATABASES can lead to unexpected behavior:UserWarning"
-)
+def set_databases(settings, databases):
+    """``settings.DATABASES = databases``, without Django's warning that overriding it can
+    surprise: these checks only read the setting, and no query runs under it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Overriding setting DATABASES", UserWarning)
+        settings.DATABASES = databases
 
 
-@DATABASES_READ_ONLY
 @pytest.mark.parametrize(
     "options",
     [
@@ -351,18 +352,20 @@ DATABASES_READ_ONLY = pytest.mark.filterwarnings(
     ],
 )
 def test_sqlite_without_the_locking_options_is_flagged(settings, options):
-    settings.DATABASES = {"default": {**SQLITE_WELL_SET, "OPTIONS": options}}
+    set_databases(settings, {"default": {**SQLITE_WELL_SET, "OPTIONS": options}})
     warning = only("anon_messaging.W620")
     assert "database is locked" in warning.msg
     assert "{'transaction_mode': 'IMMEDIATE', 'timeout': 20}" in warning.hint
 
 
-@DATABASES_READ_ONLY
 def test_sqlite_with_the_locking_options_and_postgresql_pass(settings):
-    settings.DATABASES = {
-        "default": SQLITE_WELL_SET,
-        "reports": {"ENGINE": "django.db.backends.postgresql", "NAME": "reports"},
-    }
+    set_databases(
+        settings,
+        {
+            "default": SQLITE_WELL_SET,
+            "reports": {"ENGINE": "django.db.backends.postgresql", "NAME": "reports"},
+        },
+    )
     assert install_messages() == []
 
 
