@@ -39,6 +39,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     # Every host name fails to resolve: requests leave for nowhere but 127.0.0.1.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    # Without a GPU, compositing is software either way: in the browser process it costs
+    # about a tenth less of Chromium's CPU time than in a GPU process of its own.
+    "--in-process-gpu",
 ]
 # The seeded site's quick-exit address; the browser is answered with a stand-in page.
 QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
