@@ -32,9 +32,23 @@ def xdist_group(nodeid):
     return None
 
 
+def unit_to_hand_out(units, templates_building):
+    """Of the units of work waiting (in the order tests are sorted), the one to hand out next:
+    the first, but while the run's database templates are built (``pytest_sessionstart``)
+    the first that is not a browser module, if any is left. A browser module handed out then
+    would only wait for the demo's template; the tests after them in the order need no
+    database, or only the migrated template, which is built first."""
+    if templates_building:
+        for unit in units:
+            if not unit.startswith(MODULE_GROUPS):
+                return unit
+    return next(iter(units))
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """With --dist loadgroup, the groups above, handed out in the order the tests are sorted."""
+    """With --dist loadgroup, the groups above, handed out in the order the tests are sorted
+    (``unit_to_hand_out``)."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadGroupScheduling
@@ -42,6 +56,11 @@ def pytest_xdist_make_scheduler(config, log):
     class PathGroupScheduling(LoadGroupScheduling):
         def _split_scope(self, nodeid):
             return xdist_group(nodeid) or super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node):
+            unit = unit_to_hand_out(self.workqueue, templates_building(config))
+            self.workqueue.move_to_end(unit, last=False)
+            super()._assign_work_unit(node)
 
     return PathGroupScheduling(config, log)
 
@@ -67,13 +86,12 @@ def pytest_collection_modifyitems(items):
     the other tests with a database in pytest-django's order (the tests that commit last).
 
     pytest-django (whose hook runs first) puts tests in transactions before those that
-    commit, and tests without a database last; those can go anywhere, and going first
-    they keep a second core busy while the first builds the run's migrated template
-    (tests/databases.py). The tests that share data are all in transactions, and those
-    that ask for the same data share one building of it (shared_data). Under xdist
-    (scripts/test: --no-loadscope-reorder) work is handed out in this order, so the browser
-    modules, the longest units, start at once, and each worker builds each shared fixture
-    about once for the run of its tests it gets.
+    commit, and tests without a database last; those can go anywhere. The tests that share
+    data are all in transactions, and those that ask for the same data share one building
+    of it (shared_data). Under xdist (scripts/test: --no-loadscope-reorder) work is handed
+    out in this order, so the browser modules, the longest units, start at once (or as soon
+    as the demo template they serve is built: ``pytest_xdist_make_scheduler``), and each
+    worker builds each shared fixture about once for the run of its tests it gets.
     """
     mixed = [
         item.nodeid
@@ -137,11 +155,35 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     databases.install(connections["default"], databases.shared_dir(tmp_path_factory))
 
 
+TEMPLATE_BUILDER = pytest.StashKey()
+
+
+def pytest_sessionstart(session):
+    """In the process that starts the run (the xdist controller, or the only process), before
+    the workers start: build the run's database templates (or copy them from the cache) in
+    the background while the tests are collected (``databases.start_building``)."""
+    config = session.config
+    if hasattr(config, "workerinput") or config.option.collectonly:
+        return
+    directory = config._tmp_path_factory.getbasetemp()
+    config.stash[TEMPLATE_BUILDER] = databases.start_building(directory)
+
+
+def templates_building(config):
+    """Whether the run's database templates are still being built (in the process that
+    started the run)."""
+    builder = config.stash.get(TEMPLATE_BUILDER, None)
+    return builder is not None and builder.is_alive()
+
+
 def pytest_sessionfinish(session):
-    """After the whole run (the xdist controller, or the only process): drop the PostgreSQL
-    template, if the run made one."""
+    """After the whole run (the xdist controller, or the only process): wait for the templates'
+    building, then drop the PostgreSQL templates, if the run made any."""
     if hasattr(session.config, "workerinput"):
         return
+    builder = session.config.stash.get(TEMPLATE_BUILDER, None)
+    if builder is not None:
+        builder.join()
     if databases.is_postgres_url(os.environ.get("DATABASE_URL", "")):
         databases.drop_postgres_template(session.config._tmp_path_factory.getbasetemp())
 

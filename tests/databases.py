@@ -14,6 +14,9 @@ migrated), under a file lock shared by the run's workers, and everyone copies it
   ``_template``); the workers' test databases and the browser site's are created
   ``WITH TEMPLATE`` it, and it is dropped when the run ends.
 
+The process that starts the run starts building them at once, in a thread
+(``start_building``), while the workers start and collect the tests.
+
 In the same way a second template holds the demo (``manage.py seed_demo`` on a copy of the
 first, its attachment files beside it), for the served sites and for the tests that commit
 and need the demo.
@@ -47,6 +50,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -293,6 +297,32 @@ def postgres_demo_template(directory, admin_url=None):
             seed_demo(urlsplit(admin_url)._replace(path="/" + name).geturl(), directory)
             marker.write_text(name)
     return name
+
+
+def start_building(directory):
+    """Build the run's templates (the migrated one, then the demo) in a thread of the process
+    that starts the run, as soon as it starts; returns the thread, to be joined before the
+    run ends.
+
+    Every test database and served site is a copy of them, so until they exist no test with
+    a database can start: built by the first worker to need one, after collecting the tests,
+    they kept the other worker waiting for a dozen seconds. Built from the start, they are
+    ready about when the workers have collected. Whoever asks before then waits on the
+    same lock as before; if building fails here, the first test that needs them builds
+    them again and reports why."""
+
+    def build():
+        try:
+            if on_sqlite():
+                sqlite_demo_template(directory)
+            else:
+                postgres_demo_template(directory)
+        except Exception:  # noqa: BLE001, S110 - reported by the test that builds it again
+            pass
+
+    thread = threading.Thread(target=build, name="database templates", daemon=True)
+    thread.start()
+    return thread
 
 
 def drop_postgres_template(directory, admin_url=None):

@@ -1,4 +1,5 @@
-"""The templates a run copies its databases from, kept between runs (tests/databases.py).
+"""The templates a run copies its databases from, kept between runs (tests/databases.py),
+and built in the background from the start of a run.
 
 A template taken from the cache when it should have been built again would run the
 suite against a stale schema or demo; these tests pin down when it is taken and what
@@ -7,11 +8,26 @@ decides that.
 
 import sqlite3
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 
 from tests import databases
+from tests.conftest import TEMPLATE_BUILDER, unit_to_hand_out
+
+
+@pytest.fixture(autouse=True)
+def run_templates_built(request):
+    """Run without xdist, this process is also building the run's own templates in the
+    background (conftest: pytest_sessionstart); that is finished before a test here
+    replaces what builds them."""
+    builder = request.config.stash.get(TEMPLATE_BUILDER, None)
+    if builder is not None:
+        builder.join()
 
 
 def built_by(log):
@@ -93,3 +109,57 @@ def test_the_key_reads_every_migration_and_setting_in_the_checkout():
     assert databases.REPO_ROOT / "tests" / "settings.py" in read
     assert Path(databases.__file__) in read
     assert databases.REPO_ROOT / "anon_messaging" / "schedules.py" in read
+
+
+def test_the_templates_are_built_once_in_the_background_and_whoever_asks_meanwhile_waits(
+    tmp_path, monkeypatch
+):
+    calls = []
+    migrating = threading.Event()
+    may_finish = threading.Event()
+
+    def manage(args, database_url, log_path, extra_env=None):
+        calls.append(args[0])
+        path = database_url.removeprefix("sqlite:///")
+        if args[0] == "migrate":
+            migrating.set()
+            assert may_finish.wait(30)
+        with sqlite3.connect(path) as connection:
+            connection.execute(f"CREATE TABLE {args[0]} (number INTEGER)")
+        connection.close()
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr(databases, "manage", manage)
+    monkeypatch.setattr(databases, "_template_cache", None)
+
+    builder = databases.start_building(tmp_path)
+    assert migrating.wait(30)
+    with ThreadPoolExecutor() as pool:
+        # A worker's test database, and a served site, asked for while it migrates.
+        migrated = pool.submit(databases.sqlite_template, tmp_path)
+        demo = pool.submit(databases.sqlite_demo_template, tmp_path)
+        time.sleep(0.2)
+        assert not migrated.done() and not demo.done()
+        may_finish.set()
+        assert migrated.result(30) == tmp_path / databases.SQLITE_TEMPLATE
+        assert demo.result(30) == tmp_path / databases.SQLITE_DEMO_TEMPLATE
+    builder.join(30)
+    assert not builder.is_alive()
+    assert calls == ["migrate", "seed_demo"]
+    tables = sqlite3.connect(tmp_path / databases.SQLITE_DEMO_TEMPLATE).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    )
+    assert [name for (name,) in tables] == ["migrate", "seed_demo"]
+
+
+def test_browser_modules_wait_their_turn_while_the_templates_are_built():
+    units = [
+        "tests/browser/test_accessibility.py",
+        "tests/browser/test_journeys.py",
+        "tests/test_codes.py::test_a_code_has_sixteen_characters",
+        "tests/test_messaging.py::test_a_reporter_sends_a_message",
+    ]
+    assert unit_to_hand_out(units, templates_building=False) == units[0]
+    assert unit_to_hand_out(units, templates_building=True) == units[2]
+    # Nothing else left: a browser module is handed out, to wait for the demo's template.
+    assert unit_to_hand_out(units[:2], templates_building=True) == units[0]
