@@ -1,4 +1,3 @@
-import gc
 import io
 import os
 import shutil
@@ -11,7 +10,7 @@ from django.db import connection
 from django.utils import translation
 from pytest_django.fixtures import validate_django_db
 
-from tests import databases, factories
+from tests import collector, databases, factories
 from tests.shared_data import BUILDERS, NOT_SHARED, SharedData, shared, shared_name
 
 # Under pytest-xdist (scripts/test: -n auto --dist loadgroup) each browser test module runs on
@@ -130,20 +129,11 @@ def pytest_configure(config):
         databases.use_cache(cache.mkdir("anon_messaging-databases"))
 
 
-# Container allocations between the collector's youngest-generation runs (Python's default
-# is 700): a test makes and drops Django's querysets, requests and templates by the
-# thousand, nearly all freed by their reference counts, and collecting every 700 of them
-# took about a twentieth of the tests' CPU time for almost nothing found.
-GC_THRESHOLDS = (20_000, 20, 20)
-
-
 def pytest_collection_finish(session):
     """Everything imported by now (Django, Wagtail, the test modules) lives for the whole
-    run: moved out of the garbage collector's reach, the collections that run between tests
-    no longer walk it (a fifth of a module's CPU time before). Then the collector runs less
-    often (``GC_THRESHOLDS``)."""
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    run: out of the garbage collector's reach, and the collector runs less often
+    (tests/collector.py)."""
+    collector.settle()
 
 
 @pytest.fixture(scope="session")

@@ -58,14 +58,19 @@ import pytest
 from filelock import FileLock
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MANAGE_PY = REPO_ROOT / "example_site" / "manage.py"
 SQLITE_TEMPLATE = "migrated.sqlite3"
 POSTGRES_MARKER = "postgres-template.txt"
 SQLITE_DEMO_TEMPLATE = "demo.sqlite3"
 POSTGRES_DEMO_MARKER = "postgres-demo-template.txt"
 DEMO_FILES = "demo-attachments"
 # What the templates are made from (see template_key), and what under them is not.
-TEMPLATE_SOURCES = ("anon_messaging", "example_site", "tests/testapp", "tests/settings.py")
+TEMPLATE_SOURCES = (
+    "anon_messaging",
+    "example_site",
+    "tests/testapp",
+    "tests/settings.py",
+    "tests/manage.py",
+)
 NOT_TEMPLATE_SOURCES = {"__pycache__", "db.sqlite3", "media", "private", "static"}
 
 # Where the SQLite templates are kept between runs (use_cache), or None.
@@ -115,7 +120,7 @@ def manage(args, database_url, log_path, extra_env=None):
     env.pop("TEST_DATABASE_NAME", None)  # the URL names the database to work on
     with log_path.open("ab") as log:
         finished = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-            [sys.executable, str(MANAGE_PY), *args],
+            [sys.executable, "-m", "tests.manage", *args],
             cwd=REPO_ROOT,
             env=env,
             stdout=log,
