@@ -289,6 +289,20 @@ def test_the_list_counts_once_and_no_further_than_a_thousand(client, cast):
     assert "out of more than 1,000" in filtered.content.decode()
 
 
+def test_the_list_builds_its_filters_once(client, cast):
+    """The view built the filtered cases twice, once in modeladmin's dispatch and once for
+    the page, so the category filter read its choices twice on every view."""
+    bulk_cases(10, cast)
+    client.force_login(cast.assigned)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST_URL, {"status": "active"})
+    assert response.status_code == 200
+    category_reads = [q["sql"] for q in queries if 'FROM "anon_messaging_casecategory"' in q["sql"]]
+    assert len(category_reads) == 1
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 2  # the filtered cases, and all of them for "x out of y"
+
+
 def test_the_daily_statistics_let_sqlite_read_an_advisers_list_in_the_lists_order(client, cast):
     """Without statistics SQLite read an adviser's own and team cases through the
     assignment indexes and sorted all of them, so the page grew with the cases (1.9 times

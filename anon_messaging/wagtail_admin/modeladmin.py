@@ -303,7 +303,9 @@ class CaseIndexView(IndexView):
         # each a scan of every visible case. Count the filtered cases once, and no further
         # than COUNT_LIMIT; the unfiltered total only when a filter or search is on.
         context = {}
-        queryset = self.get_queryset()
+        # modeladmin's dispatch has built the filtered queryset already; building it
+        # again would build the filters again, and the category filter reads its choices.
+        queryset = self.queryset
         result_count = self.bounded_count(queryset)
         filtered = bool(self.get_filters_params(self.params)) or bool(self.query)
         all_count = self.bounded_count(self.get_base_queryset()) if filtered else result_count
