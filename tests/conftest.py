@@ -126,7 +126,7 @@ def pytest_configure(config):
     (tests/databases.py); there is none under ``-p no:cacheprovider``."""
     cache = getattr(config, "cache", None)
     if cache is not None and databases.on_sqlite():
-        databases.use_cache(cache.mkdir("anon_messaging-databases"))
+        databases.use_cache(cache.mkdir(databases.CACHE_NAME))
 
 
 def pytest_collection_finish(session):

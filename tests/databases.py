@@ -28,6 +28,8 @@ the app, the example site, the tests' settings and test app, and this module. A 
 key has a copy takes it instead of migrating and seeding (about twelve seconds here, in
 which the run's other workers had only waited); a change to any of those builds them
 again. ``--cache-clear`` empties the cache first; ``-p no:cacheprovider`` runs without it.
+``scripts/test`` starts building them into the cache before the linters run
+(``build_into_cache``); the run waits for that build rather than starting its own.
 PostgreSQL's templates are built for each run.
 
 A test that commits (``committing()``) cannot be rolled back; after it Django empties every
@@ -50,6 +52,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -72,6 +75,10 @@ TEMPLATE_SOURCES = (
     "tests/manage.py",
 )
 NOT_TEMPLATE_SOURCES = {"__pycache__", "db.sqlite3", "media", "private", "static"}
+# The template cache's directory in pytest's cache (tests/conftest.py asks pytest for it),
+# and where pytest puts it in a checkout: the rootdir's .pytest_cache, "d" for directories.
+CACHE_NAME = "anon_messaging-databases"
+CHECKOUT_CACHE = REPO_ROOT / ".pytest_cache" / "d" / CACHE_NAME
 
 # Where the SQLite templates are kept between runs (use_cache), or None.
 _template_cache = None
@@ -183,16 +190,31 @@ def _cached(name):
     return _template_cache / template_key() / name
 
 
+def _cache_builder_lock():
+    """The lock ``build_into_cache`` holds while it builds this key's templates into the cache.
+
+    One instance per file (``is_singleton``), so that the build, which restores from the
+    cache as it goes, takes it again in the same thread without waiting for itself."""
+    key_directory = _template_cache / template_key()
+    key_directory.mkdir(parents=True, exist_ok=True)
+    return FileLock(key_directory / "building.lock", is_singleton=True)
+
+
 def _restore(name, destination):
-    """Copy ``name`` from the template cache to ``destination``; whether it was there."""
+    """Copy ``name`` from the template cache to ``destination``; whether it was there. A
+    build into the cache under way (``build_into_cache``) is waited for: it is further on
+    than a build of the run's own would be."""
     cached = _cached(name)
-    if cached is None or not cached.exists():
+    if cached is None:
         return False
-    if cached.is_dir():
-        shutil.rmtree(destination, ignore_errors=True)
-        shutil.copytree(cached, destination)
-    else:
-        shutil.copyfile(cached, destination)
+    with _cache_builder_lock():
+        if not cached.exists():
+            return False
+        if cached.is_dir():
+            shutil.rmtree(destination, ignore_errors=True)
+            shutil.copytree(cached, destination)
+        else:
+            shutil.copyfile(cached, destination)
     return True
 
 
@@ -330,6 +352,20 @@ def start_building(directory):
     return thread
 
 
+def build_into_cache(cache_directory=CHECKOUT_CACHE):
+    """Build the SQLite templates into the template cache at ``cache_directory``, outside a
+    test run, and return their key (nothing to do when the cache holds them already).
+
+    ``scripts/test`` starts this (``python -m tests.databases``) in the background before
+    the linters, on the second core they leave idle, and pytest after them. The run copies
+    the templates from the cache, waiting (in ``_restore``) for this build to finish if it
+    has not, instead of building its own from the start."""
+    use_cache(cache_directory)
+    with _cache_builder_lock(), tempfile.TemporaryDirectory() as directory:
+        sqlite_demo_template(Path(directory))
+    return template_key()
+
+
 def drop_postgres_template(directory, admin_url=None):
     """Drop the templates this run made, if it made any (at the end of the run)."""
     for marker in (directory / POSTGRES_DEMO_MARKER, directory / POSTGRES_MARKER):
@@ -390,3 +426,14 @@ def install(connection, directory):
             management.call_command = call_command
 
     connection.creation.create_test_db = create_from_template
+
+
+if __name__ == "__main__":
+    # python -m tests.databases: what scripts/test runs before pytest, on SQLite.
+    if not on_sqlite():
+        sys.exit("The templates kept between runs are SQLite's: unset DATABASE_URL.")
+    try:
+        key = build_into_cache(CHECKOUT_CACHE)
+    except Exception as error:  # noqa: BLE001 - said, and the run builds them itself
+        sys.exit(f"Building the database templates before the run failed:\n{error}")
+    print(f"Database templates ready in {CHECKOUT_CACHE} (key {key})")
