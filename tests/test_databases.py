@@ -152,38 +152,51 @@ def test_the_templates_are_built_once_in_the_background_and_whoever_asks_meanwhi
     assert [name for (name,) in tables] == ["migrate", "seed_demo"]
 
 
-def test_templates_built_before_the_run_are_copied_by_the_run(tmp_path, monkeypatch, request):
-    """scripts/test builds them (``python -m tests.databases``) while the linters run; the
-    run then copies them from the cache, migrating and seeding nothing."""
-    # Where the entry point builds them is where the run's own cache keeps them.
-    assert request.config.cache.mkdir(databases.CACHE_NAME) == databases.CHECKOUT_CACHE
+class CacheBuild:
+    """Stand-ins for the commands a build into the cache runs: each makes a table named
+    after itself (and seed_demo its attachments directory); ``migrate`` can be held."""
 
-    calls = []
+    def __init__(self, monkeypatch, hold_migrate=False):
+        self.calls = []
+        self.migrating = threading.Event()
+        self.may_finish = threading.Event()
+        if not hold_migrate:
+            self.may_finish.set()
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+        monkeypatch.setattr(databases, "manage", self.manage)
+        monkeypatch.setattr(databases, "template_key", lambda: "today")
+        monkeypatch.setattr(databases, "_template_cache", None)  # put back after the test
 
-    def manage(args, database_url, log_path, extra_env=None):
-        calls.append(args[0])
+    def manage(self, args, database_url, log_path, extra_env=None):
+        self.calls.append(args[0])
+        if args[0] == "migrate":
+            self.migrating.set()
+            assert self.may_finish.wait(30)
         if extra_env and "TEST_ATTACHMENT_ROOT" in extra_env:
             Path(extra_env["TEST_ATTACHMENT_ROOT"]).mkdir(parents=True)
         with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
             connection.execute(f"CREATE TABLE {args[0]} (number INTEGER)")
         connection.close()
 
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr(databases, "manage", manage)
-    monkeypatch.setattr(databases, "template_key", lambda: "today")
-    monkeypatch.setattr(databases, "_template_cache", None)  # put back after the test
+
+def test_templates_built_before_the_run_are_copied_by_the_run(tmp_path, monkeypatch, request):
+    """scripts/test builds them (``python -m tests.databases``) while the linters run; the
+    run then copies them from the cache, migrating and seeding nothing."""
+    # Where the entry point builds them is where the run's own cache keeps them.
+    assert request.config.cache.mkdir(databases.CACHE_NAME) == databases.CHECKOUT_CACHE
+    build = CacheBuild(monkeypatch)
 
     cache = tmp_path / "cache"
     assert databases.build_into_cache(cache) == "today"
-    assert calls == ["migrate", "seed_demo"]
+    assert build.calls == ["migrate", "seed_demo"]
     assert databases.build_into_cache(cache) == "today"  # already there: nothing built
-    assert calls == ["migrate", "seed_demo"]
+    assert build.calls == ["migrate", "seed_demo"]
 
     run = tmp_path / "run"
     run.mkdir()
     builder = databases.start_building(run)
     builder.join(30)
-    assert calls == ["migrate", "seed_demo"]
+    assert build.calls == ["migrate", "seed_demo"]
     tables = sqlite3.connect(run / databases.SQLITE_DEMO_TEMPLATE).execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
     )
@@ -196,40 +209,21 @@ def test_a_run_waits_for_a_build_into_the_cache_under_way_instead_of_building_it
 ):
     """pytest starts while scripts/test's build is still migrating: the run's templates
     wait for it and copy what it made."""
-    calls = []
-    migrating = threading.Event()
-    may_finish = threading.Event()
-
-    def manage(args, database_url, log_path, extra_env=None):
-        calls.append(args[0])
-        if args[0] == "migrate":
-            migrating.set()
-            assert may_finish.wait(30)
-        if extra_env and "TEST_ATTACHMENT_ROOT" in extra_env:
-            Path(extra_env["TEST_ATTACHMENT_ROOT"]).mkdir(parents=True)
-        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
-            connection.execute(f"CREATE TABLE {args[0]} (number INTEGER)")
-        connection.close()
-
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr(databases, "manage", manage)
-    monkeypatch.setattr(databases, "template_key", lambda: "today")
-    monkeypatch.setattr(databases, "_template_cache", None)  # put back after the test
-
+    build = CacheBuild(monkeypatch, hold_migrate=True)
     run = tmp_path / "run"
     run.mkdir()
     with ThreadPoolExecutor() as pool:
         before_the_run = pool.submit(databases.build_into_cache, tmp_path / "cache")
-        assert migrating.wait(30)
+        assert build.migrating.wait(30)
         migrated = pool.submit(databases.sqlite_template, run)
         demo = pool.submit(databases.sqlite_demo_template, run)
         time.sleep(0.2)
         assert not migrated.done() and not demo.done()
-        may_finish.set()
+        build.may_finish.set()
         assert before_the_run.result(30) == "today"
         assert migrated.result(30) == run / databases.SQLITE_TEMPLATE
         assert demo.result(30) == run / databases.SQLITE_DEMO_TEMPLATE
-    assert calls == ["migrate", "seed_demo"]
+    assert build.calls == ["migrate", "seed_demo"]
     assert databases.demo_files(run).is_dir()
 
 
